@@ -1,0 +1,190 @@
+// InterruptLine behaviour: the GICv3 CPU interface and SGI/PPI
+// redistributor state of one VP (Arm GICv3/v4 architecture specification,
+// "Interrupt prioritization", "Interrupt handling state machine"). See
+// devices/arm64/interrupt_line.h for what is modelled.
+#include "devices/arm64/interrupt_line.h"
+
+#include <algorithm>
+
+namespace softsynic::devices {
+
+using namespace gic;
+
+namespace {
+constexpr std::uint32_t bit(std::uint32_t intid) { return 1u << (intid % kLocalIntids); }
+constexpr std::uint64_t kSreValue = 0x7;              // SRE, DFB, DIB: system registers only
+constexpr std::uint8_t kMinBinaryPoint = 8 - kPriorityBits;  // ICC_BPR1_EL1 minimum
+constexpr std::uint32_t kAllGroup1 = 0xFFFFFFFF;
+constexpr std::uint32_t kAllEdge = 0xAAAAAAAA;
+}  // namespace
+
+InterruptLine::InterruptLine() { bpr1_ = kMinBinaryPoint; }
+InterruptLine::~InterruptLine() = default;
+
+void InterruptLine::set_kick(std::function<void()> kick) { kick_ = std::move(kick); }
+
+// ---- thread-safe ----
+
+void InterruptLine::request_interrupt(std::uint32_t vector, bool /*auto_eoi: none on ARM64*/) { set_pending(vector); }
+
+void InterruptLine::set_pending(std::uint32_t intid) {
+  if (intid >= kLocalIntids) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  pending_.fetch_or(bit(intid), std::memory_order_acq_rel);
+  if (kick_) kick_();
+}
+
+std::uint64_t InterruptLine::dropped_requests() const { return dropped_.load(std::memory_order_relaxed); }
+
+// ---- strand-affine ----
+
+bool InterruptLine::pending(std::uint32_t intid) const {
+  return intid < kLocalIntids && (pending_.load(std::memory_order_acquire) & bit(intid)) != 0;
+}
+bool InterruptLine::active(std::uint32_t intid) const { return intid < kLocalIntids && (active_ & bit(intid)) != 0; }
+bool InterruptLine::enabled(std::uint32_t intid) const { return intid < kLocalIntids && (enabled_ & bit(intid)) != 0; }
+std::uint8_t InterruptLine::priority(std::uint32_t intid) const {
+  return intid < kLocalIntids ? priority_[intid] : kIdlePriority;
+}
+void InterruptLine::set_priority(std::uint32_t intid, std::uint8_t priority) {
+  if (intid < kLocalIntids) priority_[intid] = priority & kPriorityMask;
+}
+
+std::uint8_t InterruptLine::running_priority() const {
+  std::uint8_t p = kIdlePriority;
+  for (unsigned i = 0; i < running_count_; ++i) p = std::min(p, priority_[running_[i]]);
+  return p;
+}
+
+// The pending, enabled, inactive INTID with the highest priority (lowest
+// value; ties go to the lowest INTID), optionally filtered by the group
+// enable, PMR and the running priority.
+std::optional<std::uint32_t> InterruptLine::best_candidate(bool apply_masks) const {
+  const std::uint32_t candidates = pending_.load(std::memory_order_acquire) & enabled_ & ~active_;
+  std::optional<std::uint32_t> best;
+  for (std::uint32_t i = 0; i < kLocalIntids; ++i)
+    if ((candidates & bit(i)) != 0 && (!best || priority_[i] < priority_[*best])) best = i;
+  if (best && apply_masks &&
+      (!igrpen1_ || priority_[*best] >= pmr_ || priority_[*best] >= running_priority()))
+    return std::nullopt;
+  return best;
+}
+
+bool InterruptLine::irq_asserted() const { return best_candidate(true).has_value(); }
+
+std::uint32_t InterruptLine::highest_pending() const { return best_candidate(false).value_or(kSpuriousIntid); }
+
+std::uint32_t InterruptLine::acknowledge() {
+  const auto intid = best_candidate(true);
+  if (!intid || running_count_ >= running_.size()) return kSpuriousIntid;
+  pending_.fetch_and(~bit(*intid), std::memory_order_acq_rel);
+  active_ |= bit(*intid);
+  running_[running_count_++] = static_cast<std::uint8_t>(*intid);
+  return *intid;
+}
+
+// Removes the most recent acknowledgement of intid from the running list.
+bool InterruptLine::drop_priority(std::uint32_t intid) {
+  for (unsigned i = running_count_; i-- > 0;) {
+    if (running_[i] == intid) {
+      std::copy(running_.begin() + i + 1, running_.begin() + running_count_, running_.begin() + i);
+      --running_count_;
+      return true;
+    }
+  }
+  return false;
+}
+
+void InterruptLine::end_of_interrupt(std::uint32_t intid) {
+  if (intid >= kLocalIntids || !drop_priority(intid)) return;  // spurious or not acknowledged
+  if (!ctlr_.eoi_mode()) deactivate(intid);
+}
+
+void InterruptLine::deactivate(std::uint32_t intid) {
+  if (!active(intid)) return;
+  active_ &= ~bit(intid);
+  if (on_eoi_) on_eoi_(intid);
+}
+
+// ---- system registers ----
+
+SysRegResult InterruptLine::read_sysreg(SysRegEncoding r, std::uint64_t& value) {
+  if (r == icc::kPmr) value = pmr_;
+  else if (r == icc::kIar1) value = acknowledge();
+  else if (r == icc::kHppir1) value = highest_pending();
+  else if (r == icc::kBpr1) value = bpr1_;
+  else if (r == icc::kCtlr) value = ctlr_.raw();
+  else if (r == icc::kSre) value = kSreValue;
+  else if (r == icc::kIgrpen1) value = igrpen1_ ? 1 : 0;
+  else if (r == icc::kIgrpen0) value = 0;
+  else if (r == icc::kRpr) value = running_priority();
+  else if (r == icc::kEoir1 || r == icc::kDir || r == icc::kSgi1r) return SysRegResult::undefined;  // write-only
+  else return SysRegResult::not_mine;
+  return SysRegResult::ok;
+}
+
+SysRegResult InterruptLine::write_sysreg(SysRegEncoding r, std::uint64_t value) {
+  const auto intid = static_cast<std::uint32_t>(value & 0xFFFFFF);
+  if (r == icc::kPmr) pmr_ = static_cast<std::uint8_t>(value) & kPriorityMask;
+  else if (r == icc::kEoir1) end_of_interrupt(intid);
+  else if (r == icc::kDir) deactivate(intid);
+  else if (r == icc::kBpr1) bpr1_ = std::max(static_cast<std::uint8_t>(value & 7), kMinBinaryPoint);
+  else if (r == icc::kCtlr) ctlr_ = IccCtlrReg(value);
+  else if (r == icc::kIgrpen1) igrpen1_ = (value & 1) != 0;
+  else if (r == icc::kSre || r == icc::kIgrpen0 || r == icc::kSgi1r) {
+    // write-ignored: fixed SRE, no group 0, no SGI generation
+  } else if (r == icc::kIar1 || r == icc::kHppir1 || r == icc::kRpr) return SysRegResult::undefined;  // read-only
+  else return SysRegResult::not_mine;
+  return SysRegResult::ok;
+}
+
+// ---- redistributor SGI frame ----
+
+std::uint32_t InterruptLine::gicr_read(std::uint32_t offset) const {
+  if (offset >= gicr::kIpriorityr0 && offset < gicr::kIpriorityrEnd) {
+    const std::uint32_t first = (offset - gicr::kIpriorityr0) & ~3u;
+    std::uint32_t v = 0;
+    for (std::uint32_t i = 0; i < 4; ++i) v |= std::uint32_t{priority_[first + i]} << (8 * i);
+    return v;
+  }
+  switch (offset) {
+    case gicr::kIgroupr0: return kAllGroup1;
+    case gicr::kIsenabler0:
+    case gicr::kIcenabler0: return enabled_;
+    case gicr::kIspendr0:
+    case gicr::kIcpendr0: return pending_.load(std::memory_order_acquire);
+    case gicr::kIsactiver0:
+    case gicr::kIcactiver0: return active_;
+    case gicr::kIcfgr0:
+    case gicr::kIcfgr1: return kAllEdge;
+    default: return 0;
+  }
+}
+
+void InterruptLine::gicr_write(std::uint32_t offset, std::uint32_t value) {
+  if (offset >= gicr::kIpriorityr0 && offset < gicr::kIpriorityrEnd) {
+    const std::uint32_t first = (offset - gicr::kIpriorityr0) & ~3u;
+    for (std::uint32_t i = 0; i < 4; ++i) set_priority(first + i, static_cast<std::uint8_t>(value >> (8 * i)));
+    return;
+  }
+  switch (offset) {
+    case gicr::kIsenabler0: enabled_ |= value; break;
+    case gicr::kIcenabler0: enabled_ &= ~value; break;
+    case gicr::kIspendr0:
+      pending_.fetch_or(value, std::memory_order_acq_rel);
+      break;
+    case gicr::kIcpendr0: pending_.fetch_and(~value, std::memory_order_acq_rel); break;
+    case gicr::kIsactiver0: active_ |= value; break;
+    case gicr::kIcactiver0:
+      // Deactivated behind the CPU interface's back: no priority to drop later.
+      for (std::uint32_t i = 0; i < kLocalIntids; ++i)
+        if ((value & active_ & bit(i)) != 0) drop_priority(i);
+      active_ &= ~value;
+      break;
+    default: break;  // IGROUPR0, ICFGR0/1 and unknown offsets: write-ignored
+  }
+}
+
+}  // namespace softsynic::devices

@@ -1,0 +1,68 @@
+// GuestMemory: how the SynIC reaches guest physical memory (the SIMP and
+// SIEFP pages, hypercall input and output pages).
+//
+// Thread-safety: every method is thread-safe. The SynIC calls it from VP
+// strands and, for event flags, from any host thread.
+// Guest addresses outside RAM are reported (false / nullopt), never trapped.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace softsynic {
+
+class GuestMemory {
+ public:
+  virtual ~GuestMemory() = default;
+
+  // Copies [gpa, gpa + out.size()) into out; false (nothing copied) when
+  // any byte of the range is not guest RAM.
+  virtual bool read(std::uint64_t gpa, std::span<std::byte> out) = 0;
+
+  // Copies in to [gpa, gpa + in.size()); false (nothing written) when any
+  // byte of the range is not guest RAM.
+  virtual bool write(std::uint64_t gpa, std::span<const std::byte> in) = 0;
+
+  // Atomically ORs bits into the little-endian u64 at gpa (8-byte aligned)
+  // and returns the previous value; nullopt when not RAM or misaligned.
+  virtual std::optional<std::uint64_t> fetch_or_u64(std::uint64_t gpa, std::uint64_t bits) = 0;
+};
+
+// Guest RAM as host memory: one or more page-aligned regions, zero-filled.
+// Emulators can hand host_pointer() ranges to their CPU (e.g. Unicorn's
+// uc_mem_map_ptr) so guest and SynIC see the same bytes.
+class RamGuestMemory final : public GuestMemory {
+ public:
+  struct Region {
+    std::uint64_t gpa;
+    std::uint64_t size;
+  };
+
+  // Regions must be 4 KiB aligned, non-empty and must not overlap; throws
+  // std::invalid_argument otherwise (host misuse).
+  explicit RamGuestMemory(std::vector<Region> regions);
+  explicit RamGuestMemory(std::uint64_t size) : RamGuestMemory({Region{0, size}}) {}
+  ~RamGuestMemory() override;
+  RamGuestMemory(const RamGuestMemory&) = delete;
+  RamGuestMemory& operator=(const RamGuestMemory&) = delete;
+
+  bool read(std::uint64_t gpa, std::span<std::byte> out) override;
+  bool write(std::uint64_t gpa, std::span<const std::byte> in) override;
+  std::optional<std::uint64_t> fetch_or_u64(std::uint64_t gpa, std::uint64_t bits) override;
+
+  // Host pointer to [gpa, gpa + len) when it lies inside one region, else
+  // nullptr. Stable for the object's lifetime.
+  std::byte* host_pointer(std::uint64_t gpa, std::uint64_t len);
+  const std::vector<Region>& regions() const { return regions_; }
+
+ private:
+  struct Backing;
+  std::vector<Region> regions_;
+  std::vector<std::unique_ptr<Backing>> backing_;
+};
+
+}  // namespace softsynic

@@ -1,0 +1,80 @@
+// RamGuestMemory: guest RAM as page-aligned, zero-filled host regions.
+// TLFS: none (host side of guest physical memory). Not supported: accesses
+// that span two adjacent regions fail as if they left RAM.
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+
+#include "synic/guest_memory.h"
+
+namespace softsynic {
+namespace {
+constexpr std::uint64_t kPage = 4096;
+}  // namespace
+
+struct RamGuestMemory::Backing {
+  explicit Backing(std::uint64_t size) : bytes(static_cast<std::byte*>(::operator new(size, std::align_val_t{kPage}))) {
+    std::memset(bytes, 0, size);
+  }
+  ~Backing() { ::operator delete(bytes, std::align_val_t{kPage}); }
+  Backing(const Backing&) = delete;
+  Backing& operator=(const Backing&) = delete;
+  std::byte* bytes;
+};
+
+RamGuestMemory::RamGuestMemory(std::vector<Region> regions) : regions_(std::move(regions)) {
+  for (const auto& r : regions_) {
+    if (r.size == 0 || r.gpa % kPage != 0 || r.size % kPage != 0)
+      throw std::invalid_argument("RamGuestMemory: regions must be non-empty and 4 KiB aligned");
+    if (r.gpa + r.size < r.gpa) throw std::invalid_argument("RamGuestMemory: region wraps around 2^64");
+  }
+  auto sorted = regions_;
+  std::sort(sorted.begin(), sorted.end(), [](const Region& a, const Region& b) { return a.gpa < b.gpa; });
+  for (std::size_t i = 1; i < sorted.size(); ++i)
+    if (sorted[i - 1].gpa + sorted[i - 1].size > sorted[i].gpa)
+      throw std::invalid_argument("RamGuestMemory: regions overlap");
+  backing_.reserve(regions_.size());
+  for (const auto& r : regions_) backing_.push_back(std::make_unique<Backing>(r.size));
+}
+
+RamGuestMemory::~RamGuestMemory() = default;
+
+std::byte* RamGuestMemory::host_pointer(std::uint64_t gpa, std::uint64_t len) {
+  for (std::size_t i = 0; i < regions_.size(); ++i) {
+    const auto& r = regions_[i];
+    // Overflow-safe: compare offsets, never gpa + len.
+    if (gpa < r.gpa) continue;
+    const std::uint64_t offset = gpa - r.gpa;
+    if (offset >= r.size || len > r.size - offset) continue;
+    return backing_[i]->bytes + offset;
+  }
+  return nullptr;
+}
+
+bool RamGuestMemory::read(std::uint64_t gpa, std::span<std::byte> out) {
+  std::byte* p = host_pointer(gpa, out.size());
+  if (p == nullptr) return false;
+  std::memcpy(out.data(), p, out.size());
+  return true;
+}
+
+bool RamGuestMemory::write(std::uint64_t gpa, std::span<const std::byte> in) {
+  std::byte* p = host_pointer(gpa, in.size());
+  if (p == nullptr) return false;
+  std::memcpy(p, in.data(), in.size());
+  return true;
+}
+
+std::optional<std::uint64_t> RamGuestMemory::fetch_or_u64(std::uint64_t gpa, std::uint64_t bits) {
+  if (gpa % sizeof(std::uint64_t) != 0) return std::nullopt;
+  std::byte* p = host_pointer(gpa, sizeof(std::uint64_t));
+  if (p == nullptr) return std::nullopt;
+  // Regions are page aligned, so p is 8-byte aligned here.
+  std::atomic_ref<std::uint64_t> word(*reinterpret_cast<std::uint64_t*>(p));
+  return word.fetch_or(bits, std::memory_order_acq_rel);
+}
+
+}  // namespace softsynic

@@ -1,0 +1,347 @@
+// VpCore: SynIC registers per VTL and the message delivery rules.
+// TLFS: "SynIC MSRs", "Message Buffers", "Event Flags", "End of Message".
+// Not supported: STIMER registers (answered unknown), intercept and proxy
+// SINT bits (stored, no behaviour).
+#include "synic/src/vp_core.h"
+
+#include <bit>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <string>
+
+#include <boost/asio/post.hpp>
+
+#include "synic/src/partition_state.h"
+
+namespace softsynic::detail {
+namespace {
+
+static_assert(std::endian::native == std::endian::little, "guest pages are little-endian and copied byte-wise");
+
+constexpr std::uint64_t kPageSize = 4096;
+constexpr std::uint64_t kPendingBit = std::uint64_t{kMessageFlagPending} << (8 * kMessageFlagsOffset);
+constexpr unsigned kMinUnmaskedVector = 16;  // vectors 0-15 are exceptions / reserved
+constexpr std::size_t kTypeSize = sizeof(HvMessageHeader::message_type);
+
+std::optional<unsigned> sint_index(HvRegisterName name) {
+  // Unsigned wrap makes names below sint0 large.
+  const std::uint32_t n = static_cast<std::uint32_t>(name) - static_cast<std::uint32_t>(HvRegisterName::sint0);
+  if (n < kSintCount) return n;
+  return std::nullopt;
+}
+
+bool owned_register(HvRegisterName name) {
+  switch (name) {
+    case HvRegisterName::scontrol:
+    case HvRegisterName::sversion:
+    case HvRegisterName::siefp:
+    case HvRegisterName::simp:
+    case HvRegisterName::eom:
+      return true;
+    default:
+      return sint_index(name).has_value();
+  }
+}
+
+bool valid_sint_value(std::uint64_t value) {
+  const SintReg reg(value);
+  if ((value & ~SintReg::kDefinedBits) != 0) return false;
+  return reg.masked() || reg.vector() >= kMinUnmaskedVector;
+}
+
+std::string where(std::uint32_t vp, Vtl vtl) {
+  return "VP " + std::to_string(vp) + " VTL " + std::to_string(vtl);
+}
+
+}  // namespace
+
+VpCore::VtlState::VtlState(VpCore& vp, Vtl vtl, std::uint32_t capacity) {
+  for (auto& s : sints) s.store(SintReg::kReset, std::memory_order_relaxed);
+  const boost::asio::any_io_executor fallback = vp.strand_;
+  for (unsigned n = 0; n < kSintCount; ++n)
+    queues[n] = std::make_unique<SintQueue>(capacity, fallback, [&vp, vtl, n](const HvMessage& m) {
+      // A waiting async post is reported when it enters the queue.
+      SynicEvent e = vp.event(SynicEventKind::host_post_queued, vtl, n);
+      e.message_type = m.header.message_type;
+      e.payload = std::span(m.payload).first(m.header.payload_size);
+      vp.state_.notify(e);
+    });
+}
+
+VpCore::VpCore(PartitionState& state, std::uint32_t index, boost::asio::any_io_executor executor)
+    : state_(state), index_(index), strand_(boost::asio::make_strand(std::move(executor))) {
+  for (Vtl v = 0; v < state.config.vtl_count; ++v)
+    vtls_.push_back(std::make_unique<VtlState>(*this, v, state.config.sint_queue_capacity));
+}
+
+VpCore::VtlState* VpCore::vtl_state(Vtl vtl) const {
+  return vtl < vtls_.size() ? vtls_[vtl].get() : nullptr;
+}
+
+SynicEvent VpCore::event(SynicEventKind kind, Vtl vtl, unsigned sint) const {
+  SynicEvent e{};
+  e.kind = kind;
+  e.vtl = vtl;
+  e.vp = index_;
+  e.sint = static_cast<std::uint8_t>(sint);
+  return e;
+}
+
+void VpCore::set_interrupt_sink(Vtl vtl, InterruptSink* sink) {
+  if (auto* v = vtl_state(vtl))
+    v->sink.store(sink, std::memory_order_release);
+  else
+    state_.report("set_interrupt_sink: " + where(index_, vtl) + " is out of range");
+}
+
+// ---- Registers ----
+
+RegisterAccess VpCore::read_register(Vtl vtl, HvRegisterName name, std::uint64_t& value) const {
+  if (!owned_register(name)) return RegisterAccess::unknown;
+  const auto* v = vtl_state(vtl);
+  if (v == nullptr) return RegisterAccess::invalid;
+  switch (name) {
+    case HvRegisterName::scontrol:
+      value = v->scontrol.load(std::memory_order_acquire);
+      break;
+    case HvRegisterName::sversion:
+      value = kSversionValue;
+      break;
+    case HvRegisterName::siefp:
+      value = v->siefp.load(std::memory_order_acquire);
+      break;
+    case HvRegisterName::simp:
+      value = v->simp.load(std::memory_order_acquire);
+      break;
+    case HvRegisterName::eom:
+      value = 0;
+      break;
+    default:
+      value = v->sints[*sint_index(name)].load(std::memory_order_acquire);
+      break;
+  }
+  return RegisterAccess::ok;
+}
+
+RegisterAccess VpCore::write_register(Vtl vtl, HvRegisterName name, std::uint64_t value) {
+  if (!owned_register(name)) return RegisterAccess::unknown;
+  auto* v = vtl_state(vtl);
+  if (v == nullptr) return RegisterAccess::invalid;
+  auto note = [&] {
+    SynicEvent e = event(SynicEventKind::register_write, vtl);
+    e.reg = static_cast<std::uint32_t>(name);
+    e.value = value;
+    state_.notify(e);
+  };
+  switch (name) {
+    case HvRegisterName::scontrol:
+      if ((value & ~ScontrolReg::kDefinedBits) != 0) return RegisterAccess::invalid;
+      v->scontrol.store(value, std::memory_order_release);
+      note();
+      deliver_all(vtl);
+      return RegisterAccess::ok;
+    case HvRegisterName::sversion:
+      return RegisterAccess::invalid;
+    case HvRegisterName::siefp:
+      if (write_page(vtl, name, v->siefp, value) != RegisterAccess::ok) return RegisterAccess::invalid;
+      note();
+      return RegisterAccess::ok;
+    case HvRegisterName::simp:
+      if (write_page(vtl, name, v->simp, value) != RegisterAccess::ok) return RegisterAccess::invalid;
+      v->simp_fault_reported = false;
+      note();
+      deliver_all(vtl);
+      return RegisterAccess::ok;
+    case HvRegisterName::eom:
+      state_.notify(event(SynicEventKind::eom, vtl));
+      deliver_all(vtl);
+      return RegisterAccess::ok;
+    default: {
+      const unsigned n = *sint_index(name);
+      if (!valid_sint_value(value)) return RegisterAccess::invalid;
+      v->sints[n].store(value, std::memory_order_release);
+      note();
+      deliver(vtl, n);
+      return RegisterAccess::ok;
+    }
+  }
+}
+
+RegisterAccess VpCore::write_page(Vtl vtl, HvRegisterName name, std::atomic<std::uint64_t>& reg, std::uint64_t value) {
+  if ((value & ~PageReg::kDefinedBits) != 0) return RegisterAccess::invalid;
+  const PageReg old(reg.load(std::memory_order_acquire));
+  const PageReg now(value);
+  // No overlay page exists: a newly enabled (or moved) page starts zeroed,
+  // before the register points at it so no signal lands in stale bytes.
+  if (now.enabled() && (!old.enabled() || old.gpn() != now.gpn())) {
+    static constexpr std::array<std::byte, kPageSize> kZeroPage{};
+    if (!state_.memory.write(now.gpa(), kZeroPage))
+      state_.report(std::string(register_name(name)) + " of " + where(index_, vtl) +
+                    " points outside guest RAM; delivery waits until it is moved");
+  }
+  reg.store(value, std::memory_order_release);
+  return RegisterAccess::ok;
+}
+
+void VpCore::on_eoi(Vtl vtl, std::uint32_t vector) {
+  const auto* v = vtl_state(vtl);
+  if (v == nullptr) return;
+  for (unsigned n = 0; n < kSintCount; ++n) {
+    const SintReg reg(v->sints[n].load(std::memory_order_acquire));
+    if (reg.vector() == vector && !reg.auto_eoi()) deliver(vtl, n);
+  }
+}
+
+// ---- Snapshots ----
+
+ScontrolReg VpCore::scontrol(Vtl vtl) const {
+  const auto* v = vtl_state(vtl);
+  return v ? ScontrolReg(v->scontrol.load(std::memory_order_acquire)) : ScontrolReg{};
+}
+PageReg VpCore::simp(Vtl vtl) const {
+  const auto* v = vtl_state(vtl);
+  return v ? PageReg(v->simp.load(std::memory_order_acquire)) : PageReg{};
+}
+PageReg VpCore::siefp(Vtl vtl) const {
+  const auto* v = vtl_state(vtl);
+  return v ? PageReg(v->siefp.load(std::memory_order_acquire)) : PageReg{};
+}
+SintReg VpCore::sint(Vtl vtl, unsigned n) const {
+  const auto* v = vtl_state(vtl);
+  return v && n < kSintCount ? SintReg(v->sints[n].load(std::memory_order_acquire)) : SintReg{};
+}
+std::size_t VpCore::queued_messages(Vtl vtl, unsigned sint) const {
+  const auto* v = vtl_state(vtl);
+  return v && sint < kSintCount ? v->queues[sint]->size() : 0;
+}
+
+// ---- Host to guest messages ----
+
+Error VpCore::post(Vtl vtl, unsigned sint, const HvMessage& message) {
+  if (!vtls_[vtl]->queues[sint]->try_push(message)) return Error::queue_full;
+  mark_pending(vtl, sint);
+  return Error::ok;
+}
+
+bool VpCore::post_or_wait(Vtl vtl, unsigned sint, const HvMessage& message, SintQueue::Handler handler) {
+  if (!vtls_[vtl]->queues[sint]->push_or_wait(message, std::move(handler))) return false;
+  mark_pending(vtl, sint);
+  return true;
+}
+
+void VpCore::cancel_waiters() {
+  for (auto& v : vtls_)
+    for (auto& q : v->queues) q->cancel_waiters();
+}
+
+void VpCore::mark_pending(Vtl vtl, unsigned sint) {
+  pending_.fetch_or(std::uint64_t{1} << (vtl * kSintCount + sint), std::memory_order_seq_cst);
+  // One drain task covers every post made before it clears the flag.
+  if (drain_scheduled_.exchange(true, std::memory_order_seq_cst)) return;
+  boost::asio::post(strand_, [weak = state_.weak_from_this(), vp = index_] {
+    if (auto state = weak.lock()) state->vps[vp]->deliver_pending();
+  });
+}
+
+void VpCore::deliver_pending() {
+  drain_scheduled_.store(false, std::memory_order_seq_cst);
+  const std::uint64_t mask = pending_.exchange(0, std::memory_order_seq_cst);
+  for (Vtl vtl = 0; vtl < vtls_.size(); ++vtl)
+    for (unsigned n = 0; n < kSintCount; ++n)
+      if (((mask >> (vtl * kSintCount + n)) & 1) != 0 || vtls_[vtl]->queues[n]->size() != 0) deliver(vtl, n);
+}
+
+void VpCore::deliver_all(Vtl vtl) {
+  for (unsigned n = 0; n < kSintCount; ++n) deliver(vtl, n);
+}
+
+void VpCore::deliver(Vtl vtl, unsigned sint) {
+  auto& v = *vtls_[vtl];
+  auto& queue = *v.queues[sint];
+  GuestMemory& memory = state_.memory;
+  while (queue.size() != 0) {
+    const ScontrolReg scontrol(v.scontrol.load(std::memory_order_acquire));
+    const PageReg simp(v.simp.load(std::memory_order_acquire));
+    const SintReg reg(v.sints[sint].load(std::memory_order_acquire));
+    // Not deliverable now: the message waits; the register write that
+    // enables or unmasks retries.
+    if (!scontrol.enabled() || !simp.enabled() || reg.masked()) return;
+
+    const std::uint64_t slot = simp.gpa() + sint * kMessageSize;
+    std::array<std::byte, kTypeSize> type_bytes{};
+    if (!memory.read(slot, type_bytes)) {
+      if (!v.simp_fault_reported)
+        state_.report("SIMP of " + where(index_, vtl) + " is not guest RAM; messages stay queued");
+      v.simp_fault_reported = true;
+      return;
+    }
+    std::uint32_t type = 0;
+    std::memcpy(&type, type_bytes.data(), kTypeSize);
+    if (type != 0) {
+      // Busy: ask the guest for an EOM once it frees the slot.
+      const auto old = memory.fetch_or_u64(slot, kPendingBit);
+      if (old && (*old & kPendingBit) == 0) state_.notify(event(SynicEventKind::message_pending_set, vtl, sint));
+      return;
+    }
+
+    const HvMessage* message = queue.front();
+    if (message == nullptr) return;  // a post is still on its way in
+    // The type goes last: a guest that sees it non-zero sees the rest.
+    const auto bytes = std::as_bytes(std::span(message, 1));
+    if (!memory.write(slot + kTypeSize, bytes.subspan(kTypeSize)) || !memory.write(slot, bytes.first(kTypeSize))) {
+      state_.report("SIMP slot write failed on " + where(index_, vtl) + "; message stays queued");
+      return;
+    }
+    SynicEvent delivered = event(SynicEventKind::message_delivered, vtl, sint);
+    delivered.message_type = message->header.message_type;
+    delivered.payload = std::span(message->payload).first(message->header.payload_size);
+    state_.notify(delivered);
+    queue.pop_front();
+    if (!reg.polling()) raise(vtl, sint, reg);
+  }
+}
+
+void VpCore::raise(Vtl vtl, unsigned sint, SintReg reg) {
+  InterruptSink* sink = vtls_[vtl]->sink.load(std::memory_order_acquire);
+  if (sink == nullptr) {
+    state_.report("no interrupt sink for " + where(index_, vtl) + "; SINT " + std::to_string(sint) +
+                  " interrupt dropped");
+    return;
+  }
+  SynicEvent e = event(SynicEventKind::interrupt_requested, vtl, sint);
+  e.vector = reg.vector();
+  e.auto_eoi = reg.auto_eoi();
+  state_.notify(e);
+  sink->request_interrupt(reg.vector(), reg.auto_eoi());
+}
+
+// ---- Event flags ----
+
+Error VpCore::signal_event(Vtl vtl, unsigned sint, std::uint16_t flag, bool& raised) {
+  raised = false;
+  const auto& v = *vtls_[vtl];
+  const ScontrolReg scontrol(v.scontrol.load(std::memory_order_acquire));
+  const PageReg siefp(v.siefp.load(std::memory_order_acquire));
+  const SintReg reg(v.sints[sint].load(std::memory_order_acquire));
+  if (!scontrol.enabled() || !siefp.enabled()) return Error::sint_not_ready;
+
+  const std::uint64_t word = siefp.gpa() + sint * kEventFlagsSlotSize + (flag / 64u) * sizeof(std::uint64_t);
+  const std::uint64_t bit = std::uint64_t{1} << (flag % 64u);
+  const auto old = state_.memory.fetch_or_u64(word, bit);
+  if (!old) return Error::sint_not_ready;
+
+  SynicEvent e = event(SynicEventKind::event_flag_set, vtl, sint);
+  e.flag = flag;
+  if ((*old & bit) != 0) {
+    state_.notify(e);
+    return Error::flag_already_set;
+  }
+  raised = !reg.masked() && !reg.polling();
+  e.raised = raised;
+  state_.notify(e);
+  if (raised) raise(vtl, sint, reg);
+  return Error::ok;
+}
+
+}  // namespace softsynic::detail

@@ -1,0 +1,93 @@
+// VpCore: one VP's SynIC state for each VTL (registers, SINT queues,
+// interrupt sinks) and the delivery rules that move queued messages into
+// SIMP slots. SynicVp is its public face. Private to synic/.
+// TLFS: "SynIC MSRs", "Message Buffers", "Event Flags", "End of Message".
+// Not supported: STIMER registers (synic/timers), intercept and proxy SINTs.
+//
+// Threading: register storage is std::atomic, written only on the strand,
+// so signal_event() and the snapshots can read it from any thread.
+//  - strand-affine: read_register, write_register, on_eoi, deliver_pending.
+//  - thread-safe: post, post_or_wait, cancel_waiters, signal_event,
+//    queued_messages, the snapshots, index, strand, set_interrupt_sink.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "synic/defs/message.h"
+#include "synic/defs/register_values.h"
+#include "synic/defs/registers.h"
+#include "synic/errors.h"
+#include "synic/interrupt_sink.h"
+#include "synic/observer.h"
+#include "synic/register_access.h"
+#include "synic/src/sint_queue.h"
+#include "synic/synic_vp.h"
+
+namespace softsynic::detail {
+
+struct PartitionState;
+
+class VpCore {
+ public:
+  using Strand = SynicVp::Strand;
+
+  VpCore(PartitionState& state, std::uint32_t index, boost::asio::any_io_executor executor);
+
+  std::uint32_t index() const { return index_; }
+  Strand& strand() { return strand_; }
+  void set_interrupt_sink(Vtl vtl, InterruptSink* sink);
+
+  RegisterAccess read_register(Vtl vtl, HvRegisterName name, std::uint64_t& value) const;
+  RegisterAccess write_register(Vtl vtl, HvRegisterName name, std::uint64_t value);
+  void on_eoi(Vtl vtl, std::uint32_t vector);
+  void deliver_pending();
+
+  ScontrolReg scontrol(Vtl vtl) const;
+  PageReg simp(Vtl vtl) const;
+  PageReg siefp(Vtl vtl) const;
+  SintReg sint(Vtl vtl, unsigned n) const;
+  std::size_t queued_messages(Vtl vtl, unsigned sint) const;
+
+  // Host side. Arguments are already checked by the partition.
+  Error post(Vtl vtl, unsigned sint, const HvMessage& message);
+  // true: queued now (handler completed); false: waiting for room.
+  bool post_or_wait(Vtl vtl, unsigned sint, const HvMessage& message, SintQueue::Handler handler);
+  void cancel_waiters();
+  // Sets `flag` in the SIEFP slot of `sint`; raised tells whether an
+  // interrupt was requested.
+  Error signal_event(Vtl vtl, unsigned sint, std::uint16_t flag, bool& raised);
+
+ private:
+  struct VtlState {
+    VtlState(VpCore& vp, Vtl vtl, std::uint32_t capacity);
+    std::atomic<std::uint64_t> scontrol{0};
+    std::atomic<std::uint64_t> simp{0};
+    std::atomic<std::uint64_t> siefp{0};
+    std::array<std::atomic<std::uint64_t>, kSintCount> sints;
+    std::atomic<InterruptSink*> sink{nullptr};
+    std::array<std::unique_ptr<SintQueue>, kSintCount> queues;
+    bool simp_fault_reported = false;  // strand only
+  };
+
+  VtlState* vtl_state(Vtl vtl) const;
+  void mark_pending(Vtl vtl, unsigned sint);
+  void deliver(Vtl vtl, unsigned sint);
+  void deliver_all(Vtl vtl);
+  void raise(Vtl vtl, unsigned sint, SintReg reg);
+  RegisterAccess write_page(Vtl vtl, HvRegisterName name, std::atomic<std::uint64_t>& reg, std::uint64_t value);
+  SynicEvent event(SynicEventKind kind, Vtl vtl, unsigned sint = 0) const;
+
+  PartitionState& state_;
+  std::uint32_t index_;
+  Strand strand_;
+  std::vector<std::unique_ptr<VtlState>> vtls_;
+  // Bit vtl * 16 + sint: host posts not yet looked at by the strand.
+  std::atomic<std::uint64_t> pending_{0};
+  std::atomic<bool> drain_scheduled_{false};
+};
+
+}  // namespace softsynic::detail
