@@ -1,0 +1,104 @@
+// Synthetic register name dispatch shared by the x86-64 MSRs and
+// HvGet/SetVpRegisters (TLFS "Virtual Processor Register Names").
+#include "cpu_hooks/synthetic_registers.h"
+
+#include "synic/defs/register_values.h"
+#include "synic/partition.h"
+#include "synic/time_source.h"
+
+namespace softsynic {
+
+namespace {
+
+constexpr std::uint32_t raw(HvRegisterName n) { return static_cast<std::uint32_t>(n); }
+
+bool is_sint(HvRegisterName n) { return raw(n) >= raw(HvRegisterName::sint0) && raw(n) <= raw(HvRegisterName::sint15); }
+
+bool is_synic_control(HvRegisterName n) {
+  return raw(n) >= raw(HvRegisterName::scontrol) && raw(n) <= raw(HvRegisterName::eom);
+}
+
+bool is_stimer(HvRegisterName n) {
+  return raw(n) >= raw(HvRegisterName::stimer0_config) && raw(n) <= raw(HvRegisterName::stimer3_count);
+}
+
+}  // namespace
+
+SyntheticRegisters::SyntheticRegisters(Partition& partition, const HvConfig& config, const TimeSource& time)
+    : partition_(partition), config_(config), time_(time) {}
+
+bool SyntheticRegisters::visible(HvRegisterName name) const {
+  const HvFeatures& f = config_.features;
+  switch (name) {
+    case HvRegisterName::guest_os_id:
+      // On ARM64 the guest identifies itself through SetVpRegisters; the
+      // switch names the x86 MSR pair.
+      return config_.arch == HvArch::aarch64 || f.hypercall;
+    case HvRegisterName::vp_index:
+      return f.vp_index;
+    case HvRegisterName::time_ref_count:
+      return f.time_ref_count;
+    default:
+      if (is_sint(name) || is_synic_control(name)) return f.synic;
+      if (is_stimer(name)) return f.synic && f.stimers;
+      return true;  // unknown names are not hidden, just unknown
+  }
+}
+
+RegisterAccess SyntheticRegisters::read(std::uint32_t vp, Vtl vtl, HvRegisterName name, std::uint64_t& value) {
+  if (vp >= partition_.vp_count() || vtl >= partition_.vtl_count()) return RegisterAccess::invalid;
+  if (!visible(name)) return RegisterAccess::unknown;
+  switch (name) {
+    case HvRegisterName::guest_os_id:
+      value = guest_os_id(vtl);
+      return RegisterAccess::ok;
+    case HvRegisterName::vp_index:
+      value = vp;
+      return RegisterAccess::ok;
+    case HvRegisterName::time_ref_count:
+      value = time_.now();
+      return RegisterAccess::ok;
+    default: {
+      RegisterAccess r = partition_.vp(vp).read_register(vtl, name, value);
+      for (auto it = owners_.begin(); r == RegisterAccess::unknown && it != owners_.end(); ++it)
+        r = (*it)->read_register(vp, vtl, name, value);
+      return r;
+    }
+  }
+}
+
+RegisterAccess SyntheticRegisters::write(std::uint32_t vp, Vtl vtl, HvRegisterName name, std::uint64_t value) {
+  if (vp >= partition_.vp_count() || vtl >= partition_.vtl_count()) return RegisterAccess::invalid;
+  if (!visible(name)) return RegisterAccess::unknown;
+  switch (name) {
+    case HvRegisterName::guest_os_id:
+      guest_os_id_[vtl].store(value, std::memory_order_release);
+      if (guest_os_id_listener_) guest_os_id_listener_(vtl, value);
+      return RegisterAccess::ok;
+    case HvRegisterName::vp_index:
+    case HvRegisterName::time_ref_count:
+      return RegisterAccess::invalid;  // read-only
+    default: {
+      if (is_sint(name)) {
+        const SintReg sint(value);
+        // ARM64 has no auto-EOI; a hidden polling feature makes its bit reserved.
+        if (config_.arch == HvArch::aarch64 && sint.auto_eoi()) return RegisterAccess::invalid;
+        if (!config_.features.sint_polling && sint.polling()) return RegisterAccess::invalid;
+      }
+      RegisterAccess r = partition_.vp(vp).write_register(vtl, name, value);
+      for (auto it = owners_.begin(); r == RegisterAccess::unknown && it != owners_.end(); ++it)
+        r = (*it)->write_register(vp, vtl, name, value);
+      return r;
+    }
+  }
+}
+
+std::uint64_t SyntheticRegisters::guest_os_id(Vtl vtl) const {
+  return vtl < kMaxVtlCount ? guest_os_id_[vtl].load(std::memory_order_acquire) : 0;
+}
+
+void SyntheticRegisters::set_guest_os_id_listener(std::function<void(Vtl, std::uint64_t)> listener) {
+  guest_os_id_listener_ = std::move(listener);
+}
+
+}  // namespace softsynic

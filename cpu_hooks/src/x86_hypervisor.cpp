@@ -1,0 +1,221 @@
+// x86-64 hypercall ABI, hypervisor MSRs and the hypercall page (TLFS
+// "Hypercall Interface", "Hypercall Page", "Synthetic MSRs").
+#include "cpu_hooks/x86_hypervisor.h"
+
+#include <array>
+#include <atomic>
+#include <mutex>
+#include <stdexcept>
+
+#include "cpu_hooks/src/hypercall_dispatcher.h"
+#include "synic/defs/register_values.h"
+#include "synic/defs/registers.h"
+#include "synic/partition.h"
+
+namespace softsynic {
+
+namespace {
+
+constexpr std::uint8_t kInt3 = 0xCC;
+constexpr unsigned kXmmInputRegisters = 6;  // XMM0-XMM5
+
+std::uint64_t low32(std::uint64_t v) { return v & 0xFFFF'FFFF; }
+std::uint64_t pair32(std::uint64_t high, std::uint64_t low) { return (low32(high) << 32) | low32(low); }
+
+// Fast-call slots: RDX, R8, then XMM0-XMM5 halves (64-bit mode); EBX:ECX
+// and EDI:ESI in the 32-bit convention.
+class X86FastBlock final : public detail::FastRegisterBlock {
+ public:
+  X86FastBlock(X86Registers& regs, bool xmm) : regs_(regs), xmm_(xmm && regs.long_mode()) {}
+
+  unsigned size() const override { return 2 + (xmm_ ? 2 * kXmmInputRegisters : 0); }
+
+  std::uint64_t get(unsigned slot) const override {
+    if (!regs_.long_mode()) {
+      return slot == 0 ? pair32(regs_.get(X86Reg::rbx), regs_.get(X86Reg::rcx))
+                       : pair32(regs_.get(X86Reg::rdi), regs_.get(X86Reg::rsi));
+    }
+    if (slot < 2) return regs_.get(slot == 0 ? X86Reg::rdx : X86Reg::r8);
+    const Uint128 x = regs_.get_xmm((slot - 2) / 2);
+    return slot % 2 == 0 ? x.low : x.high;
+  }
+
+  // Output only ever lands in XMM registers (it follows at least 16 bytes
+  // of input, i.e. RDX and R8).
+  void set(unsigned slot, std::uint64_t value) override {
+    if (slot < 2 || slot >= size()) return;
+    const unsigned n = (slot - 2) / 2;
+    Uint128 x = regs_.get_xmm(n);
+    (slot % 2 == 0 ? x.low : x.high) = value;
+    regs_.set_xmm(n, x);
+  }
+
+ private:
+  X86Registers& regs_;
+  bool xmm_;
+};
+
+}  // namespace
+
+std::array<std::uint8_t, 4> hypercall_page_prologue(X86Vendor vendor) {
+  switch (vendor) {
+    case X86Vendor::amd:
+      return {0x0F, 0x01, 0xD9, 0xC3};  // vmmcall; ret
+    case X86Vendor::intel:
+    default:
+      return {0x0F, 0x01, 0xC1, 0xC3};  // vmcall; ret
+  }
+}
+
+// The hypervisor's own MSRs: the synthetic registers by name (SynIC,
+// GUEST_OS_ID, VP_INDEX, TIME_REF_COUNT, STIMERs), then HYPERCALL.
+struct X86Hypervisor::Impl final : MsrHandler {
+  Impl(Partition& partition, const HvConfig& config, const TimeSource& time)
+      : config(config), registers(partition, config, time), dispatcher(registers) {
+    registers.set_guest_os_id_listener([this](Vtl vtl, std::uint64_t id) {
+      if (id == 0) disable_page(vtl);
+    });
+    chain.append(*this);
+  }
+
+  MsrResult read(std::uint32_t vp, Vtl vtl, std::uint32_t msr, std::uint64_t& value) override {
+    if (msr == msr::kHypercall) {
+      if (!config.features.hypercall || vtl >= registers.partition().vtl_count()) return MsrResult::gp;
+      value = hypercall[vtl].load(std::memory_order_acquire);
+      return MsrResult::ok;
+    }
+    const auto name = register_for_msr(msr);
+    if (!name) return MsrResult::not_mine;
+    if (!registers.visible(*name)) return MsrResult::gp;
+    return msr_result_for(registers.read(vp, vtl, *name, value));
+  }
+
+  MsrResult write(std::uint32_t vp, Vtl vtl, std::uint32_t msr, std::uint64_t value) override {
+    if (msr == msr::kHypercall) return write_hypercall(vtl, HypercallReg(value));
+    const auto name = register_for_msr(msr);
+    if (!name) return MsrResult::not_mine;
+    if (!registers.visible(*name)) return MsrResult::gp;
+    return msr_result_for(registers.write(vp, vtl, *name, value));
+  }
+
+  MsrResult write_hypercall(Vtl vtl, HypercallReg value) {
+    if (!config.features.hypercall || vtl >= registers.partition().vtl_count()) return MsrResult::gp;
+    if ((value.raw() & ~HypercallReg::kDefinedBits) != 0) return MsrResult::gp;
+    std::unique_lock lock(mutex);
+    if (HypercallReg(hypercall[vtl].load(std::memory_order_relaxed)).locked()) return MsrResult::gp;
+    // The page cannot be enabled before the guest has identified itself:
+    // the write is kept with the enable bit clear, which the guest sees
+    // when it reads the MSR back.
+    if (value.enabled() && registers.guest_os_id(vtl) == 0) value = value.with_enabled(false);
+    if (value.enabled() && !fill_page(value.gpa())) return MsrResult::gp;
+    const bool was_enabled = HypercallReg(hypercall[vtl].load(std::memory_order_relaxed)).enabled();
+    hypercall[vtl].store(value.raw(), std::memory_order_release);
+    lock.unlock();
+    if (value.enabled() || was_enabled) notify(vtl, value);
+    return MsrResult::ok;
+  }
+
+  bool fill_page(std::uint64_t gpa) {
+    std::array<std::byte, kHvPageSize> page;
+    page.fill(std::byte{kInt3});
+    const auto prologue = hypercall_page_prologue(config.vendor);
+    for (std::size_t i = 0; i < prologue.size(); ++i) page[i] = std::byte{prologue[i]};
+    return registers.partition().memory().write(gpa, page);
+  }
+
+  void disable_page(Vtl vtl) {
+    std::unique_lock lock(mutex);
+    const HypercallReg old(hypercall[vtl].load(std::memory_order_relaxed));
+    if (!old.enabled()) return;
+    const HypercallReg now = old.with_enabled(false);
+    hypercall[vtl].store(now.raw(), std::memory_order_release);
+    lock.unlock();
+    notify(vtl, now);
+  }
+
+  void notify(Vtl vtl, HypercallReg value) {
+    if (!page_listener) return;
+    page_listener(vtl, value.enabled() ? std::optional<std::uint64_t>(value.gpa()) : std::nullopt);
+  }
+
+  HvConfig config;
+  SyntheticRegisters registers;
+  detail::HypercallDispatcher dispatcher;
+  MsrChain chain;
+  std::mutex mutex;  // serialises HYPERCALL writers (any VP's strand)
+  std::array<std::atomic<std::uint64_t>, kMaxVtlCount> hypercall{};
+  std::function<void(Vtl, std::optional<std::uint64_t>)> page_listener;
+};
+
+X86Hypervisor::X86Hypervisor(Partition& partition, HvConfig config, const TimeSource& time) {
+  if (config.arch != HvArch::x86_64) throw std::invalid_argument("X86Hypervisor needs an x86_64 HvConfig");
+  impl_ = std::make_unique<Impl>(partition, config, time);
+}
+
+X86Hypervisor::~X86Hypervisor() = default;
+
+HypercallOutcome X86Hypervisor::hypercall(std::uint32_t vp, Vtl vtl, X86Registers& regs) {
+  HypercallOutcome outcome;
+  if (!impl_->config.features.hypercall) {
+    outcome.action = HypercallAction::invalid_opcode;
+    return outcome;
+  }
+  const bool long_mode = regs.long_mode();
+  X86FastBlock fast(regs, impl_->config.features.xmm_fast_hypercalls);
+  detail::HypercallArgs args;
+  args.fast = &fast;
+  if (long_mode) {
+    args.control = HypercallControl(regs.get(X86Reg::rcx));
+    args.input_gpa = regs.get(X86Reg::rdx);
+    args.output_gpa = regs.get(X86Reg::r8);
+  } else {
+    args.control = HypercallControl(pair32(regs.get(X86Reg::rdx), regs.get(X86Reg::rax)));
+    args.input_gpa = pair32(regs.get(X86Reg::rbx), regs.get(X86Reg::rcx));
+    args.output_gpa = pair32(regs.get(X86Reg::rdi), regs.get(X86Reg::rsi));
+  }
+  const HypercallResult result = impl_->dispatcher.dispatch(vp, vtl, args);
+  if (long_mode) {
+    regs.set(X86Reg::rax, result.raw());
+  } else {
+    regs.set(X86Reg::rdx, result.raw() >> 32);
+    regs.set(X86Reg::rax, low32(result.raw()));
+  }
+  outcome.status = result.status();
+  outcome.reps_completed = result.reps_completed();
+  outcome.registers_written = true;
+  return outcome;
+}
+
+MsrResult X86Hypervisor::rdmsr(std::uint32_t vp, Vtl vtl, std::uint32_t msr, std::uint64_t& value) {
+  return impl_->chain.read(vp, vtl, msr, value);
+}
+
+MsrResult X86Hypervisor::wrmsr(std::uint32_t vp, Vtl vtl, std::uint32_t msr, std::uint64_t value) {
+  return impl_->chain.write(vp, vtl, msr, value);
+}
+
+MsrChain& X86Hypervisor::msr_chain() { return impl_->chain; }
+
+std::optional<CpuidResult> X86Hypervisor::cpuid(std::uint32_t leaf, std::uint32_t /*subleaf*/) const {
+  return hv_cpuid(impl_->config, impl_->registers.partition().vp_count(), leaf);
+}
+
+std::optional<std::uint64_t> X86Hypervisor::hypercall_page_gpa(Vtl vtl) const {
+  if (vtl >= kMaxVtlCount) return std::nullopt;
+  const HypercallReg reg(impl_->hypercall[vtl].load(std::memory_order_acquire));
+  return reg.enabled() ? std::optional<std::uint64_t>(reg.gpa()) : std::nullopt;
+}
+
+void X86Hypervisor::set_hypercall_page_listener(std::function<void(Vtl, std::optional<std::uint64_t>)> listener) {
+  impl_->page_listener = std::move(listener);
+}
+
+std::uint64_t X86Hypervisor::hypercall_msr(Vtl vtl) const {
+  return vtl < kMaxVtlCount ? impl_->hypercall[vtl].load(std::memory_order_acquire) : 0;
+}
+
+const HvConfig& X86Hypervisor::config() const { return impl_->config; }
+
+SyntheticRegisters& X86Hypervisor::registers() { return impl_->registers; }
+
+}  // namespace softsynic
