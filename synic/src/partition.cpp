@@ -45,7 +45,8 @@ HvMessage make_message(std::uint32_t message_type, std::span<const std::byte> pa
   HvMessage m{};
   m.header.message_type = message_type;
   m.header.payload_size = static_cast<std::uint8_t>(payload.size());
-  std::memcpy(m.payload.data(), payload.data(), payload.size());
+  // An empty span may carry a null pointer, which memcpy must never see.
+  if (!payload.empty()) std::memcpy(m.payload.data(), payload.data(), payload.size());
   return m;
 }
 

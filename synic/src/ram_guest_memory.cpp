@@ -57,14 +57,14 @@ std::byte* RamGuestMemory::host_pointer(std::uint64_t gpa, std::uint64_t len) {
 bool RamGuestMemory::read(std::uint64_t gpa, std::span<std::byte> out) {
   std::byte* p = host_pointer(gpa, out.size());
   if (p == nullptr) return false;
-  std::memcpy(out.data(), p, out.size());
+  if (!out.empty()) std::memcpy(out.data(), p, out.size());
   return true;
 }
 
 bool RamGuestMemory::write(std::uint64_t gpa, std::span<const std::byte> in) {
   std::byte* p = host_pointer(gpa, in.size());
   if (p == nullptr) return false;
-  std::memcpy(p, in.data(), in.size());
+  if (!in.empty()) std::memcpy(p, in.data(), in.size());
   return true;
 }
 

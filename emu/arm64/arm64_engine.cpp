@@ -1,0 +1,351 @@
+// Arm64Engine: the Unicorn ARM64 CPU of one VP; see arm64_engine.h.
+#include "emu/arm64/arm64_engine.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+
+#include "devices/arm64/interrupt_line.h"
+#include "devices/arm64/irq_entry.h"
+#include "emu/arm64/arm64_machine.h"
+#include "emu/arm64/platform.h"
+#include "emu/debug_devices.h"
+#include "synic/guest_memory.h"
+
+namespace softsynic::emu::arm64 {
+namespace {
+
+// Unicorn's exception numbers (UC_HOOK_INTR intno) for AArch64.
+constexpr std::uint32_t kExcpUdef = 1;
+constexpr std::uint32_t kExcpSvc = 2;
+constexpr std::uint32_t kExcpPrefetchAbort = 3;
+constexpr std::uint32_t kExcpDataAbort = 4;
+constexpr std::uint32_t kExcpHvc = 11;
+constexpr std::uint32_t kExcpSmc = 13;
+
+// Instruction encodings.
+constexpr std::uint32_t kWfi = 0xD503'207F;
+constexpr std::uint32_t kHvcMask = 0xFFE0'001F;
+constexpr std::uint32_t kHvcBits = 0xD400'0002;
+constexpr std::uint32_t kSystemMask = 0xFFC0'0000;  // MRS/MSR/SYS: 1101 0101 00xx
+constexpr std::uint32_t kSystemBits = 0xD500'0000;
+constexpr std::uint64_t kInstructionSize = 4;
+
+// Host-side EL2/EL3 set-up so HVC traps instead of being UNDEFINED.
+constexpr std::uint64_t kScrNs = 1u << 0;
+constexpr std::uint64_t kScrHce = 1u << 8;
+constexpr std::uint64_t kScrRw = 1u << 10;
+constexpr std::uint64_t kHcrRw = std::uint64_t{1} << 31;
+
+constexpr devices::gic::SysRegEncoding kMpidr{3, 0, 0, 0, 5};
+
+std::string hex(std::uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%#" PRIx64, v);
+  return buf;
+}
+
+std::string sysreg_name(const uc_arm64_cp_reg& cp) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "S%u_%u_C%u_C%u_%u", cp.op0, cp.op1, cp.crn, cp.crm, cp.op2);
+  return buf;
+}
+
+std::string decoded_sysreg_name(std::uint32_t word) {
+  // MRS/MSR fields: op0 = 2 + bit 19, op1 bits 16-18, CRn 12-15, CRm 8-11,
+  // op2 5-7.
+  uc_arm64_cp_reg cp{};
+  cp.op0 = 2 + ((word >> 19) & 1);
+  cp.op1 = (word >> 16) & 7;
+  cp.crn = (word >> 12) & 0xF;
+  cp.crm = (word >> 8) & 0xF;
+  cp.op2 = (word >> 5) & 7;
+  return sysreg_name(cp);
+}
+
+}  // namespace
+
+// Unicorn calls these with the engine as user data.
+struct Arm64Engine::Hooks {
+  static Arm64Engine& self(void* user) { return *static_cast<Arm64Engine*>(user); }
+
+  static void block(uc_engine*, std::uint64_t address, std::uint32_t, void* user) { self(user).on_block(address); }
+  static void intr(uc_engine*, std::uint32_t intno, void* user) { self(user).on_exception(intno); }
+  static std::uint32_t mrs(uc_engine*, uc_arm64_reg rt, const uc_arm64_cp_reg* cp, void* user) {
+    return self(user).on_sysreg(rt, *cp, true) ? 1 : 0;
+  }
+  static std::uint32_t msr(uc_engine*, uc_arm64_reg rt, const uc_arm64_cp_reg* cp, void* user) {
+    return self(user).on_sysreg(rt, *cp, false) ? 1 : 0;
+  }
+  static bool unmapped(uc_engine*, uc_mem_type type, std::uint64_t address, int size, std::int64_t, void* user) {
+    const char* kind = type == UC_MEM_FETCH_UNMAPPED   ? "fetch from"
+                       : type == UC_MEM_WRITE_UNMAPPED ? "write to"
+                                                       : "read from";
+    self(user).fatal(std::string("unmapped ") + kind + " " + hex(address) + " (" + std::to_string(size) + " bytes)");
+    return false;
+  }
+  static std::uint64_t debug_read(uc_engine*, std::uint64_t, unsigned, void*) { return 0; }
+  static void debug_write(uc_engine* uc, std::uint64_t offset, unsigned, std::uint64_t value, void* user) {
+    Arm64Engine& e = self(user);
+    EngineHost& host = *e.machine_.config().host;
+    if (offset == kArm64ConsoleOffset) {
+      host.console_write(e.vp_, static_cast<char>(value & 0xFF));
+    } else if (offset == kArm64ExitOffset) {
+      e.exited_ = true;
+      host.guest_exit(e.vp_, static_cast<std::uint32_t>(value));
+      uc_emu_stop(uc);
+    }
+  }
+  static std::uint64_t gicr_read(uc_engine*, std::uint64_t offset, unsigned size, void* user) {
+    return self(user).machine_.gicr_read(offset, size);
+  }
+  static void gicr_write(uc_engine*, std::uint64_t offset, unsigned size, std::uint64_t value, void* user) {
+    Arm64Engine& e = self(user);
+    e.machine_.gicr_write(offset, size, value);
+    // Enables and priorities change what the line asserts.
+    e.irq_check_.store(true, std::memory_order_release);
+  }
+};
+
+Arm64Engine::Arm64Engine(Arm64Machine& machine, const EngineConfig& config)
+    : machine_(machine),
+      vp_(config.vp_index),
+      uc_(unicorn::open_engine(UC_ARCH_ARM64, UC_MODE_ARM)),
+      regs_(uc_.get()),
+      line_(machine.line(config.vp_index)) {
+  unicorn::check(uc_ctl_set_cpu_model(uc_.get(), UC_CPU_ARM64_A72), "ARM64 CPU model");
+  unicorn::map_guest_ram(uc_.get(), *machine_.config().ram);
+  load_boot_state(config);
+  install_hooks();
+  line_.set_kick([this] {
+    kicked_.store(true, std::memory_order_release);
+    irq_check_.store(true, std::memory_order_release);
+    machine_.config().host->wake(vp_);
+  });
+}
+
+Arm64Engine::~Arm64Engine() { line_.set_kick({}); }
+
+void Arm64Engine::load_boot_state(const EngineConfig& config) {
+  // SCR_EL3 (op0 3, op1 6, CRn 1, CRm 1, op2 0) and HCR_EL2 (op1 4): HVC
+  // enabled and both higher levels AArch64, so HVC traps to our hook and
+  // ERET from the guest's handlers returns to AArch64.
+  regs_.set_sysreg(3, 6, 1, 1, 0, regs_.get_sysreg(3, 6, 1, 1, 0) | kScrNs | kScrHce | kScrRw);
+  regs_.set_sysreg(3, 4, 1, 1, 0, regs_.get_sysreg(3, 4, 1, 1, 0) | kHcrRw);
+  regs_.set_pc(config.entry);
+  regs_.set_sp(config.stack_top);
+  regs_.set_x(0, vp_);
+  regs_.set_x(1, machine_.config().vp_count);
+}
+
+void Arm64Engine::install_hooks() {
+  uc_engine* uc = uc_.get();
+  uc_hook h;
+  unicorn::check(uc_hook_add(uc, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(&Hooks::block), this, 1, 0), "block hook");
+  unicorn::check(uc_hook_add(uc, &h, UC_HOOK_INTR, reinterpret_cast<void*>(&Hooks::intr), this, 1, 0),
+                 "exception hook");
+  unicorn::check(uc_hook_add(uc, &h, UC_HOOK_INSN, reinterpret_cast<void*>(&Hooks::mrs), this, 1, 0, UC_ARM64_INS_MRS),
+                 "MRS hook");
+  unicorn::check(uc_hook_add(uc, &h, UC_HOOK_INSN, reinterpret_cast<void*>(&Hooks::msr), this, 1, 0, UC_ARM64_INS_MSR),
+                 "MSR hook");
+  unicorn::check(uc_hook_add(uc, &h, UC_HOOK_MEM_UNMAPPED, reinterpret_cast<void*>(&Hooks::unmapped), this, 1, 0),
+                 "unmapped-memory hook");
+  unicorn::check(
+      uc_mmio_map(uc, kArm64DebugMmioBase, kArm64DebugMmioSize, &Hooks::debug_read, this, &Hooks::debug_write, this),
+      "debug MMIO");
+  unicorn::check(uc_mmio_map(uc, kGicrBase, (machine_.gicr_size() + 0xFFF) & ~std::uint64_t{0xFFF}, &Hooks::gicr_read,
+                             this, &Hooks::gicr_write, this),
+                 "redistributor MMIO");
+}
+
+std::optional<std::uint32_t> Arm64Engine::instruction_at(std::uint64_t address) const {
+  const std::byte* p = machine_.config().ram->host_pointer(address, kInstructionSize);
+  if (p == nullptr) return std::nullopt;
+  std::uint32_t word;
+  std::memcpy(&word, p, sizeof word);
+  return word;
+}
+
+void Arm64Engine::on_block(std::uint64_t address) {
+  if (slice_.on_block()) {
+    slice_.stop_before_block(uc_.get(), address);
+    return;
+  }
+  // Clear the flag before looking, so a request that lands meanwhile sets
+  // it again rather than being lost. The plain load keeps the common case
+  // (nothing to look at) free of a read-modify-write.
+  if (!irq_check_.load(std::memory_order_acquire) || !irq_check_.exchange(false, std::memory_order_acq_rel)) return;
+  if (!line_.irq_asserted()) return;
+  irq_check_.store(true, std::memory_order_release);  // asserted: keep looking until taken
+  if ((regs_.pstate() & devices::pstate::kI) != 0) return;
+  take_irq_now_ = true;
+  slice_.stop_before_block(uc_.get(), address);
+}
+
+void Arm64Engine::on_exception(std::uint32_t intno) {
+  const std::uint64_t pc = regs_.pc();
+  switch (intno) {
+    case kExcpHvc:
+      emulate_hvc();
+      return;
+    case kExcpUdef: {
+      auto word = instruction_at(pc);
+      std::string what = "undefined instruction";
+      if (word && (*word & kSystemMask) == kSystemBits) what += " (system register " + decoded_sysreg_name(*word) + ")";
+      fatal(what + (word ? " " + hex(*word) : std::string()));
+      return;
+    }
+    case kExcpSvc:
+      fatal("SVC from EL1: no EL1 synchronous exception delivery");
+      return;
+    case kExcpSmc:
+      fatal("SMC: no secure monitor");
+      return;
+    case kExcpPrefetchAbort:
+      fatal("prefetch abort");
+      return;
+    case kExcpDataAbort:
+      fatal("data abort");
+      return;
+    default:
+      fatal("CPU exception " + std::to_string(intno));
+      return;
+  }
+}
+
+void Arm64Engine::emulate_hvc() {
+  // The PC is already past the HVC.
+  const std::uint64_t pc = regs_.pc();
+  auto word = pc >= kInstructionSize ? instruction_at(pc - kInstructionSize) : std::nullopt;
+  if (!word || (*word & kHvcMask) != kHvcBits) {
+    fatal("HVC exception without an HVC instruction before " + hex(pc));
+    return;
+  }
+  const auto imm = static_cast<std::uint16_t>((*word >> 5) & 0xFFFF);
+  HypercallOutcome outcome = machine_.hypervisor().hvc(vp_, 0, imm, regs_);
+  if (outcome.action != HypercallAction::completed) fatal("HVC #" + std::to_string(imm) + " is not a hypercall");
+}
+
+bool Arm64Engine::on_sysreg(int rt, const uc_arm64_cp_reg& cp, bool is_read) {
+  const devices::gic::SysRegEncoding enc{static_cast<std::uint8_t>(cp.op0), static_cast<std::uint8_t>(cp.op1),
+                                         static_cast<std::uint8_t>(cp.crn), static_cast<std::uint8_t>(cp.crm),
+                                         static_cast<std::uint8_t>(cp.op2)};
+  devices::SysRegResult result = devices::SysRegResult::not_mine;
+  if (is_read && enc == kMpidr) {
+    regs_.set(rt, mpidr_for_vp(vp_));
+    result = devices::SysRegResult::ok;
+  } else if (is_read) {
+    std::uint64_t value = 0;
+    result = line_.read_sysreg(enc, value);
+    if (result == devices::SysRegResult::ok) regs_.set(rt, value);
+  } else {
+    result = line_.write_sysreg(enc, cp.val);
+    // EOI, PMR and group enables change what the line asserts.
+    if (result == devices::SysRegResult::ok) irq_check_.store(true, std::memory_order_release);
+  }
+  switch (result) {
+    case devices::SysRegResult::ok:
+      // The model has no such register: skip the instruction ourselves.
+      regs_.set_pc(regs_.pc() + kInstructionSize);
+      return true;
+    case devices::SysRegResult::undefined:
+      fatal(std::string("undefined ") + (is_read ? "read of " : "write to ") + sysreg_name(cp));
+      return true;
+    case devices::SysRegResult::not_mine:
+    default:
+      return false;  // the CPU model's own register
+  }
+}
+
+void Arm64Engine::fatal(std::string message) {
+  if (!fault_) fault_ = std::move(message) + " (pc " + hex(regs_.pc()) + ")";
+  uc_emu_stop(uc_.get());
+}
+
+bool Arm64Engine::take_interrupt() {
+  if (fault_ || exited_ || !line_.irq_asserted()) return false;
+  auto entry = devices::arm64_take_irq(regs_);
+  switch (entry.status) {
+    case devices::Arm64EntryStatus::taken:
+      halted_ = false;
+      return true;
+    case devices::Arm64EntryStatus::masked:
+      return false;
+    case devices::Arm64EntryStatus::unsupported:
+    default:
+      fatal("IRQ pending in an unsupported mode (PSTATE " + hex(regs_.pstate()) + ")");
+      return false;
+  }
+}
+
+SliceResult Arm64Engine::run_slice(std::uint64_t block_budget) {
+  SliceResult result;
+  slice_.begin(block_budget);
+  slice_.take_yield();
+  kicked_.store(false, std::memory_order_release);
+  auto finish = [&](StopReason reason) {
+    result.reason = reason;
+    result.blocks = slice_.blocks();
+    if (reason == StopReason::guest_fault) result.fault = fault_.value_or("guest fault");
+    return result;
+  };
+  if (fault_) return finish(StopReason::guest_fault);
+  if (exited_ || slice_.stop_requested()) return finish(StopReason::exit_requested);
+  invalidations_.apply(uc_.get());
+  // WFI completes when IRQ is asserted, masked or not.
+  if (halted_ && devices::arm64_wfi_should_wake(line_)) halted_ = false;
+  if (halted_) return finish(StopReason::halted);
+  take_interrupt();
+  irq_check_.store(true, std::memory_order_release);
+  if (fault_) return finish(StopReason::guest_fault);
+
+  std::uint64_t pc = regs_.pc();
+  for (;;) {
+    take_irq_now_ = false;
+    uc_err err = uc_emu_start(uc_.get(), pc, 0, 0, 0);
+    auto resume = slice_.take_resume();
+    if (resume) regs_.set_pc(*resume);  // the PC may be stale after a stop from a block hook
+    if (fault_) return finish(StopReason::guest_fault);
+    if (exited_ || slice_.stop_requested()) return finish(StopReason::exit_requested);
+    if (err != UC_ERR_OK) {
+      fault_ = std::string("CPU error: ") + uc_strerror(err) + " (pc " + hex(regs_.pc()) + ")";
+      return finish(StopReason::guest_fault);
+    }
+    if (resume) {
+      if (!take_irq_now_) return finish(StopReason::slice_budget);
+      take_interrupt();
+      if (fault_) return finish(StopReason::guest_fault);
+      pc = regs_.pc();
+      continue;
+    }
+    // No stop of ours: the CPU executed WFI (the PC is past it).
+    pc = regs_.pc();
+    auto last = pc >= kInstructionSize ? instruction_at(pc - kInstructionSize) : std::nullopt;
+    if (!last || *last != kWfi) {
+      fault_ = "CPU stopped without a reason (pc " + hex(pc) + ")";
+      return finish(StopReason::guest_fault);
+    }
+    if (!devices::arm64_wfi_should_wake(line_)) {
+      halted_ = true;
+      return finish(StopReason::halted);
+    }
+    take_interrupt();
+    if (fault_) return finish(StopReason::guest_fault);
+    if (slice_.budget_spent()) return finish(StopReason::slice_budget);
+    pc = regs_.pc();
+  }
+}
+
+RegisterSnapshot Arm64Engine::registers() const {
+  RegisterSnapshot snap;
+  snap.registers.emplace_back("pc", regs_.pc());
+  snap.registers.emplace_back("sp", regs_.sp());
+  snap.registers.emplace_back("pstate", regs_.pstate());
+  for (unsigned n : {0u, 1u, 2u, 3u, 4u, 5u, 6u, 7u, 30u})
+    snap.registers.emplace_back("x" + std::to_string(n), regs_.get_x(n));
+  snap.registers.emplace_back("elr_el1", regs_.elr_el1());
+  snap.registers.emplace_back("vbar_el1", regs_.vbar_el1());
+  return snap;
+}
+
+}  // namespace softsynic::emu::arm64

@@ -1,0 +1,95 @@
+// Arm64Engine: one ARM64 VP on its own Unicorn engine (Cortex-A72 model,
+// EL1h) over the partition's shared RAM. The hooks read instructions by
+// physical address: guests run with the MMU off (or identity-mapped).
+//
+// How each guest action reaches softsynic (Unicorn 2.0.1 facts; see
+// docs/PLUGIN_GUIDE.md):
+//  - HVC: with SCR_EL3.HCE and HCR_EL2.RW set by the host, `hvc #imm`
+//    reaches UC_HOOK_INTR (exception 11) with the PC already past it; the
+//    immediate is decoded from the instruction word at PC - 4 and the call
+//    goes to Arm64Hypervisor::hvc (#0 SMCCC, #1 native). Other immediates
+//    are not hypercalls: the run ends with a guest fault.
+//  - MRS/MSR: UC_HOOK_INSN hooks offer every access to the VP's
+//    InterruptLine (the ICC_* registers by encoding) and answer MPIDR_EL1
+//    (Aff0 = VP index); a handled access is skipped (PC += 4, as the model
+//    has no ICC_* registers); anything else runs on the CPU model.
+//  - Interrupts: the line's IRQ is taken through VBAR_EL1 + 0x280 (devices/
+//    arm64/irq_entry.h) at slice start, at WFI, and at the first block
+//    boundary after a request arrives, an ICC/GICR write or an unmasking
+//    (Unicorn ends the translation block after every DAIF write, so the
+//    unmasking instruction is always followed by a block boundary).
+//  - WFI returns from uc_emu_start: the VP halts unless the line asserts
+//    IRQ (WFI wakes whatever PSTATE.I says).
+//  - MMIO: the debug console and exit device (emu/debug_devices.h) and the
+//    GICv3 redistributors (emu/arm64/platform.h).
+// Guest faults end the run with a readable message instead of entering the
+// guest's synchronous vectors: undefined instructions (including system
+// registers the model lacks), SVC/SMC, unmapped accesses, aborts.
+// Not supported: EL0/EL2 guests, FIQ, SError, the generic timer's
+// interrupt (no PPI 27/30), sync exception delivery to the guest.
+//
+// Threading: as VpEngine says.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "emu/arm64/unicorn_arm64_registers.h"
+#include "emu/unicorn/code_invalidations.h"
+#include "emu/unicorn/uc_engine.h"
+#include "emu/vp_engine.h"
+
+namespace softsynic::devices {
+class InterruptLine;
+}
+
+namespace softsynic::emu::arm64 {
+
+class Arm64Machine;
+
+class Arm64Engine final : public VpEngine {
+ public:
+  Arm64Engine(Arm64Machine& machine, const EngineConfig& config);
+  ~Arm64Engine() override;
+
+  Arch arch() const override { return Arch::aarch64; }
+  std::uint32_t vp_index() const override { return vp_; }
+  SliceResult run_slice(std::uint64_t block_budget) override;
+  void request_stop() override { slice_.request_stop(); }
+  bool take_interrupt() override;
+  bool interrupt_pending() const override { return kicked_.load(std::memory_order_acquire); }
+  void invalidate_code(std::uint64_t gpa, std::uint64_t size) override { invalidations_.add(gpa, size); }
+  RegisterSnapshot registers() const override;
+
+ private:
+  struct Hooks;  // the static Unicorn callbacks
+  friend struct Hooks;
+
+  void load_boot_state(const EngineConfig& config);
+  void install_hooks();
+  void on_block(std::uint64_t address);
+  void on_exception(std::uint32_t intno);
+  void emulate_hvc();
+  bool on_sysreg(int rt, const uc_arm64_cp_reg& cp, bool is_read);
+  std::optional<std::uint32_t> instruction_at(std::uint64_t address) const;
+  void fatal(std::string message);
+
+  Arm64Machine& machine_;
+  std::uint32_t vp_;
+  unicorn::UcHandle uc_;
+  UnicornArm64Registers regs_;
+  devices::InterruptLine& line_;
+  unicorn::SliceControl slice_;
+
+  bool halted_ = false;
+  bool exited_ = false;
+  bool take_irq_now_ = false;  // the block hook stopped to take an IRQ
+  std::optional<std::string> fault_;
+  std::atomic<bool> kicked_{false};     // a request arrived since the slice began
+  std::atomic<bool> irq_check_{false};  // the line may assert: look at block boundaries
+  unicorn::CodeInvalidations invalidations_;
+};
+
+}  // namespace softsynic::emu::arm64

@@ -1,0 +1,53 @@
+// Arm64Machine: the ARM64 side of the reference emulator for one
+// partition: the Arm64Hypervisor (HVC #0 SMCCC and HVC #1 hypercalls), one
+// devices::InterruptLine per VP (the SynIC's interrupt sink: a SINT's
+// vector is a PPI INTID), the redistributor state the lines do not keep
+// (GICR_WAKER), and the factory of Arm64Engine (one Unicorn engine per VP
+// over the shared RAM). Memory map: emu/arm64/platform.h.
+//
+// Threading: set-up (constructor, make_engine) on the runner's thread
+// before any VP runs. Afterwards line(n) and the redistributor state are
+// used by the engines, which the runner runs one at a time; the lines'
+// own header says which of their methods other threads may call.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "cpu_hooks/arm64_hypervisor.h"
+#include "devices/arm64/interrupt_line.h"
+#include "emu/vp_engine.h"
+
+namespace softsynic::emu::arm64 {
+
+class Arm64Machine final : public ArchMachine {
+ public:
+  explicit Arm64Machine(const MachineConfig& config);
+  ~Arm64Machine() override;
+
+  Arch arch() const override { return Arch::aarch64; }
+  std::unique_ptr<VpEngine> make_engine(const EngineConfig& config) override;
+
+  const MachineConfig& config() const { return config_; }
+  Arm64Hypervisor& hypervisor() { return hv_; }
+  devices::InterruptLine& line(std::uint32_t vp) { return *lines_.at(vp); }
+
+  // Redistributor MMIO for every VP's frames (offset from kGicrBase):
+  // RD_base registers here, the SGI/PPI frame in the VP's line. 32-bit
+  // registers; GICR_TYPER also 64-bit; byte access to IPRIORITYR.
+  std::uint64_t gicr_read(std::uint64_t offset, unsigned size);
+  void gicr_write(std::uint64_t offset, unsigned size, std::uint64_t value);
+  std::uint64_t gicr_size() const;
+
+ private:
+  static HvConfig make_hv_config(const MachineConfig& config);
+  std::uint64_t rd_base_read(std::uint32_t vp, std::uint32_t offset) const;
+
+  MachineConfig config_;
+  Arm64Hypervisor hv_;
+  std::vector<std::unique_ptr<devices::InterruptLine>> lines_;
+  std::vector<std::uint32_t> waker_;  // GICR_WAKER.ProcessorSleep per VP
+};
+
+}  // namespace softsynic::emu::arm64

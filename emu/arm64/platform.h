@@ -1,0 +1,44 @@
+// The ARM64 reference machine's memory map besides RAM (emu/vp_engine.cpp
+// memory_layout: RAM at 0x4000'0000) and the debug devices
+// (emu/debug_devices.h): where each VP's GICv3 redistributor lives and
+// what the identification registers read. Guest runtimes copy these
+// numbers (guests include no host headers).
+//
+// Redistributors are contiguous, one 128 KiB pair of frames per VP in VP
+// order (RD_base, then the SGI/PPI frame), as on the common "virt" boards.
+// Not modelled: the distributor (GICD), ITS and LPIs, GICv4 VLPI frames.
+#pragma once
+
+#include <cstdint>
+
+namespace softsynic::emu::arm64 {
+
+inline constexpr std::uint64_t kGicrBase = 0x080A'0000;
+inline constexpr std::uint64_t kGicrFrameSize = 0x2'0000;  // RD_base + SGI frame, per VP
+// The redistributor region must end below the debug MMIO page.
+inline constexpr std::uint32_t kMaxVps = 64;
+
+// RD_base frame registers the machine answers itself (the SGI frame goes
+// to devices::InterruptLine).
+namespace gicr_rd {
+inline constexpr std::uint32_t kCtlr = 0x0000;  // RAZ/WI: no LPIs
+inline constexpr std::uint32_t kIidr = 0x0004;
+inline constexpr std::uint32_t kTyper = 0x0008;           // 64-bit
+inline constexpr std::uint32_t kWaker = 0x0014;           // ProcessorSleep bit 1, ChildrenAsleep bit 2
+inline constexpr std::uint32_t kPidr2 = 0xFFE8;           // ArchRev in bits 4-7
+inline constexpr std::uint32_t kIidrValue = 0x0000'043B;  // implementer code only; not a real part
+inline constexpr std::uint32_t kPidr2Gicv3 = 0x30;
+inline constexpr std::uint64_t kTyperLast = 1u << 4;
+inline constexpr unsigned kTyperProcessorNumberShift = 8;
+inline constexpr unsigned kTyperAffinityShift = 32;
+inline constexpr std::uint32_t kWakerProcessorSleep = 1u << 1;
+inline constexpr std::uint32_t kWakerChildrenAsleep = 1u << 2;
+}  // namespace gicr_rd
+
+// MPIDR_EL1 as the guest reads it: Aff0 = VP index (VP indexes above 255
+// go to Aff1), bit 31 RES1.
+constexpr std::uint64_t mpidr_for_vp(std::uint32_t vp) {
+  return (std::uint64_t{1} << 31) | ((std::uint64_t{vp} >> 8 & 0xFF) << 8) | (vp & 0xFF);
+}
+
+}  // namespace softsynic::emu::arm64

@@ -1,0 +1,360 @@
+// Runner: machine assembly and the slice schedule; see runner.h.
+#include "emu/runner.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <iostream>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+
+#include <boost/asio/post.hpp>
+
+#include "emu/event_log.h"
+#include "emu/host_test_ports.h"
+#include "emu/image_loader.h"
+#include "synic/executor.h"
+#include "synic/guest_memory.h"
+#include "synic/partition.h"
+#include "synic/time_source.h"
+
+#ifdef SOFTSYNIC_EMU_HAVE_RECORDER
+#include <fstream>
+
+#include "emu/observer_fanout.h"
+#include "emu/replay/timeline.h"
+#include "emu/replay/trace_recorder.h"
+#endif
+
+#ifndef SOFTSYNIC_EMU_HAVE_AARCH64
+namespace softsynic::emu {
+std::unique_ptr<ArchMachine> make_aarch64_machine(const MachineConfig&) {
+  throw std::invalid_argument("aarch64 support is not built into this softsynic-run");
+}
+}  // namespace softsynic::emu
+#endif
+
+namespace softsynic::emu {
+namespace {
+
+constexpr std::uint64_t kStackPerVp = 64 * 1024;
+constexpr std::uint16_t kElfMachineX86_64 = 62;
+constexpr std::uint16_t kElfMachineAarch64 = 183;
+// Threaded mode: every VP parked and nothing happening for this long is a
+// deadlock (deterministic mode knows it exactly: the executor ran dry).
+constexpr auto kThreadedIdleLimit = std::chrono::milliseconds(500);
+
+}  // namespace
+
+int exit_status(const RunResult& result) {
+  switch (result.outcome) {
+    case RunOutcome::guest_exit:
+      return static_cast<int>(result.exit_code & 0xFF);
+    case RunOutcome::guest_fault:
+      return kExitGuestFault;
+    case RunOutcome::timeout:
+      return kExitTimeout;
+    case RunOutcome::deadlock:
+      return kExitDeadlock;
+    case RunOutcome::host_error:
+    default:
+      return kExitHostError;
+  }
+}
+
+struct Runner::Impl final : EngineHost {
+  explicit Impl(RunnerOptions o);
+  ~Impl() override;
+
+  // EngineHost
+  void console_write(std::uint32_t vp, char c) override;
+  void guest_exit(std::uint32_t vp, std::uint32_t code) override;
+  void code_written(std::uint32_t vp, std::uint64_t gpa, std::uint64_t size) override;
+  void wake(std::uint32_t vp) override;
+
+  RunResult run();
+  void post_slice(std::uint32_t vp);
+  void run_slice(std::uint32_t vp);
+  void finish(RunOutcome outcome, std::uint32_t code, std::string message);
+  bool timed_out();
+  void flush_console();
+
+  RunnerOptions options;
+  MemoryLayout layout;
+  RamGuestMemory ram;
+  std::optional<DeterministicExecutor> deterministic;
+  std::optional<ThreadPoolExecutor> pool;
+  VirtualClock clock;
+  std::unique_ptr<Partition> partition;
+  std::unique_ptr<EventLog> event_log;
+#ifdef SOFTSYNIC_EMU_HAVE_RECORDER
+  std::unique_ptr<replay::TraceRecorder> recorder;
+  std::unique_ptr<replay::TimelineBuilder> timeline;
+  FanoutCpuObserver cpu_observers;
+  FanoutPortObserver port_observers;
+#endif
+  FanoutObserver observers;
+  std::unique_ptr<HostTestPorts> ports;
+  std::unique_ptr<ArchMachine> machine;
+  std::vector<std::unique_ptr<VpEngine>> engines;
+  std::unique_ptr<std::atomic<bool>[]> parked;
+
+  std::mutex engine_mutex;  // threaded mode: one engine at a time
+  std::mutex console_mutex;
+  std::vector<std::string> console_lines;  // per VP, until '\n'
+
+  std::mutex done_mutex;
+  std::condition_variable done_cv;
+  std::atomic<bool> done{false};
+  RunResult result;  // guarded by done_mutex until done
+  std::atomic<std::uint64_t> total_blocks{0};
+  std::atomic<std::uint64_t> activity{0};  // slices run + wakes, for threaded idle detection
+  std::chrono::steady_clock::time_point start;
+};
+
+Runner::Impl::Impl(RunnerOptions o)
+    : options(std::move(o)),
+      layout(memory_layout(options.arch)),
+      ram({RamGuestMemory::Region{layout.ram_base, options.memory}}) {
+  if (options.vps == 0) throw std::invalid_argument("at least one VP is needed");
+  if (options.memory < layout.reserved_size + options.vps * kStackPerVp + 0x10000) {
+    throw std::invalid_argument("not enough guest memory for the image area and the VP stacks");
+  }
+  if (options.slice_blocks == 0) throw std::invalid_argument("slice length must be at least one block");
+  PartitionConfig pc;
+  pc.vp_count = options.vps;
+  pc.on_error = [this](const std::string& message) {
+    if (options.log) *options.log << "host error: " << message << '\n';
+  };
+  if (options.threads == 0) {
+    deterministic.emplace();
+    partition = std::make_unique<Partition>(pc, ram, deterministic->executor());
+  } else {
+    pool.emplace(options.threads);
+    partition = std::make_unique<Partition>(pc, ram, pool->executor());
+  }
+  if (options.log) {
+    event_log = std::make_unique<EventLog>(*options.log);
+    observers.add(event_log.get());
+  }
+  observers.add(options.observer);
+  replay::GuestCpuObserver* cpu_observer = nullptr;
+  replay::HostPortObserver* port_observer = nullptr;
+  if (!options.record_path.empty() || !options.timeline_path.empty()) {
+#ifdef SOFTSYNIC_EMU_HAVE_RECORDER
+    replay::Machine described;
+    described.arch = options.arch == Arch::x86_64 ? replay::TraceArch::x86_64 : replay::TraceArch::aarch64;
+    described.vp_count = options.vps;
+    described.memory = {{layout.ram_base, options.memory}};
+    if (!options.record_path.empty()) {
+      recorder = std::make_unique<replay::TraceRecorder>(described, ram, "softsynic-run " + options.image);
+      observers.add(recorder.get());
+      cpu_observers.add(recorder.get());
+      port_observers.add(recorder.get());
+    }
+    if (!options.timeline_path.empty()) {
+      timeline = std::make_unique<replay::TimelineBuilder>(described, &clock);
+      observers.add(timeline.get());
+      cpu_observers.add(timeline.get());
+      port_observers.add(timeline.get());
+    }
+    cpu_observer = &cpu_observers;
+    port_observer = &port_observers;
+#else
+    throw std::invalid_argument("recording and timelines are not available in this build");
+#endif
+  }
+  if (!observers.empty()) partition->set_observer(&observers);
+  ports = std::make_unique<HostTestPorts>(*partition, port_observer);
+
+  MachineConfig mc;
+  mc.vp_count = options.vps;
+  mc.ram = &ram;
+  mc.partition = partition.get();
+  mc.time = &clock;
+  mc.host = this;
+  mc.features_off = options.features_off;
+  mc.cpu_observer = cpu_observer;
+  machine = options.arch == Arch::x86_64 ? make_x86_64_machine(mc) : make_aarch64_machine(mc);
+
+  const std::uint64_t ram_end = layout.ram_base + options.memory;
+  const std::uint64_t stacks_low = ram_end - options.vps * kStackPerVp;
+  LoadedImage image = load_image(options.image, ram, layout.image_base,
+                                 options.arch == Arch::x86_64 ? kElfMachineX86_64 : kElfMachineAarch64,
+                                 layout.ram_base + layout.reserved_size, stacks_low);
+  console_lines.resize(options.vps);
+  parked = std::make_unique<std::atomic<bool>[]>(options.vps);
+  for (std::uint32_t vp = 0; vp < options.vps; ++vp) {
+    EngineConfig ec;
+    ec.vp_index = vp;
+    ec.entry = image.entry;
+    ec.stack_top = ram_end - vp * kStackPerVp;
+    engines.push_back(machine->make_engine(ec));
+  }
+}
+
+Runner::Impl::~Impl() {
+  // Threads first (they may still run strand work), then what they use.
+  pool.reset();
+  engines.clear();
+  machine.reset();
+  ports.reset();
+  partition.reset();
+}
+
+void Runner::Impl::console_write(std::uint32_t vp, char c) {
+  std::lock_guard lock(console_mutex);
+  if (vp >= console_lines.size()) return;
+  std::string& line = console_lines[vp];
+  if (c != '\n') {
+    line += c;
+    return;
+  }
+  std::ostream& out = options.console ? *options.console : std::cout;
+  out << line << '\n';
+  out.flush();
+  line.clear();
+}
+
+void Runner::Impl::flush_console() {
+  std::lock_guard lock(console_mutex);
+  std::ostream& out = options.console ? *options.console : std::cout;
+  for (auto& line : console_lines) {
+    if (!line.empty()) out << line << '\n';
+    line.clear();
+  }
+  out.flush();
+}
+
+void Runner::Impl::guest_exit(std::uint32_t vp, std::uint32_t code) {
+  finish(RunOutcome::guest_exit, code, "vp" + std::to_string(vp) + " exited with code " + std::to_string(code));
+}
+
+void Runner::Impl::code_written(std::uint32_t, std::uint64_t gpa, std::uint64_t size) {
+  for (auto& engine : engines) engine->invalidate_code(gpa, size);
+}
+
+void Runner::Impl::wake(std::uint32_t vp) {
+  activity.fetch_add(1, std::memory_order_relaxed);
+  if (vp < options.vps && parked[vp].exchange(false, std::memory_order_acq_rel)) post_slice(vp);
+}
+
+void Runner::Impl::finish(RunOutcome outcome, std::uint32_t code, std::string message) {
+  {
+    std::lock_guard lock(done_mutex);
+    if (done.load()) return;
+    result.outcome = outcome;
+    result.exit_code = code;
+    result.message = std::move(message);
+    done.store(true, std::memory_order_release);
+  }
+  for (auto& engine : engines) engine->request_stop();
+  done_cv.notify_all();
+}
+
+bool Runner::Impl::timed_out() {
+  if (options.timeout_blocks != 0 && total_blocks.load() >= options.timeout_blocks) {
+    finish(RunOutcome::timeout, 0, "timeout after " + std::to_string(total_blocks.load()) + " blocks");
+    return true;
+  }
+  if (options.timeout_seconds > 0 &&
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >= options.timeout_seconds) {
+    finish(RunOutcome::timeout, 0, "timeout after " + std::to_string(options.timeout_seconds) + " s");
+    return true;
+  }
+  return false;
+}
+
+void Runner::Impl::post_slice(std::uint32_t vp) {
+  boost::asio::post(partition->vp(vp).strand(), [this, vp] { run_slice(vp); });
+}
+
+// One slice of `vp`, on its strand.
+void Runner::Impl::run_slice(std::uint32_t vp) {
+  if (done.load(std::memory_order_acquire)) return;
+  activity.fetch_add(1, std::memory_order_relaxed);
+  VpEngine& engine = *engines[vp];
+  SliceResult slice;
+  {
+    std::unique_lock lock(engine_mutex, std::defer_lock);
+    if (pool) lock.lock();
+    slice = engine.run_slice(options.slice_blocks);
+  }
+  total_blocks.fetch_add(slice.blocks, std::memory_order_relaxed);
+  // Reference time follows executed guest code: one 100 ns tick per block.
+  clock.advance(slice.blocks);
+  if (timed_out()) return;
+  switch (slice.reason) {
+    case StopReason::slice_budget:
+      post_slice(vp);
+      break;
+    case StopReason::halted:
+      parked[vp].store(true, std::memory_order_release);
+      // A request that arrived after the slice ended found the VP not yet
+      // parked: look again.
+      if (engine.interrupt_pending() && parked[vp].exchange(false, std::memory_order_acq_rel)) post_slice(vp);
+      break;
+    case StopReason::guest_fault:
+      finish(RunOutcome::guest_fault, 0,
+             "vp" + std::to_string(vp) + " guest fault: " + slice.fault + "\n  " + engine.registers().to_string());
+      break;
+    case StopReason::exit_requested:
+    default:
+      break;
+  }
+}
+
+RunResult Runner::Impl::run() {
+  start = std::chrono::steady_clock::now();
+  for (std::uint32_t vp = 0; vp < options.vps; ++vp) post_slice(vp);
+  if (deterministic) {
+    deterministic->run_until_idle();
+    if (!done.load()) finish(RunOutcome::deadlock, 0, "every VP is halted and no interrupt is pending");
+  } else {
+    std::unique_lock lock(done_mutex);
+    std::uint64_t last_activity = ~std::uint64_t{0};
+    auto idle_since = std::chrono::steady_clock::now();
+    while (!done.load()) {
+      done_cv.wait_for(lock, std::chrono::milliseconds(50));
+      if (done.load()) break;
+      lock.unlock();
+      bool all_parked = true;
+      for (std::uint32_t vp = 0; vp < options.vps; ++vp) all_parked = all_parked && parked[vp].load();
+      const std::uint64_t now_activity = activity.load();
+      if (!all_parked || now_activity != last_activity) idle_since = std::chrono::steady_clock::now();
+      last_activity = now_activity;
+      if (!timed_out() && all_parked && std::chrono::steady_clock::now() - idle_since > kThreadedIdleLimit) {
+        finish(RunOutcome::deadlock, 0, "every VP is halted and nothing happened for 500 ms");
+      }
+      lock.lock();
+    }
+    lock.unlock();
+    pool->context().stop();
+  }
+  flush_console();
+  std::lock_guard lock(done_mutex);
+  RunResult r = result;
+#ifdef SOFTSYNIC_EMU_HAVE_RECORDER
+  if (recorder && !recorder->write_file(options.record_path)) {
+    r.record_error = "cannot write the recording to " + options.record_path;
+  }
+  if (timeline) {
+    std::ofstream out(options.timeline_path);
+    out << timeline->json();
+    if (!out) r.record_error = "cannot write the timeline to " + options.timeline_path;
+  }
+#endif
+  r.blocks = total_blocks.load();
+  return r;
+}
+
+Runner::Runner(RunnerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Runner::~Runner() = default;
+Partition& Runner::partition() { return *impl_->partition; }
+RamGuestMemory& Runner::memory() { return impl_->ram; }
+RunResult Runner::run() { return impl_->run(); }
+void Runner::stop() { impl_->finish(RunOutcome::host_error, 0, "stopped"); }
+
+}  // namespace softsynic::emu

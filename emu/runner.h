@@ -1,0 +1,101 @@
+// Runner: the reference emulator's machine. Owns guest RAM, the partition,
+// one VpEngine per VP, the built-in host test ports and the schedule, loads
+// the guest image and runs it until the guest writes the exit device, faults,
+// deadlocks (every VP halted with nothing pending) or times out.
+//
+// Schedule: each VP's CPU runs in slices of `slice_blocks` translated blocks
+// as work on that VP's strand, so SynIC strand work (message delivery, host
+// ports) never races the VP's own instructions. Deterministic mode (threads
+// == 0) runs everything on the calling thread with a DeterministicExecutor:
+// the same image and options give the same console output and SynIC event
+// sequence. Threaded mode (threads > 0) runs strands on a thread pool but
+// still one engine at a time (a partition-wide engine mutex); it keeps every
+// guarantee except the interleaving of VPs, which follows host timing.
+//
+// Threading: construct, run() and destroy on one thread; stop() is
+// thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "emu/vp_engine.h"
+
+namespace softsynic {
+class Partition;
+class RamGuestMemory;
+class SynicObserver;
+}  // namespace softsynic
+
+namespace softsynic::emu {
+
+struct RunnerOptions {
+  Arch arch = Arch::x86_64;
+  std::uint32_t vps = 1;
+  std::uint64_t memory = 64ull << 20;  // bytes of RAM from memory_layout(arch).ram_base
+  std::string image;                   // path: ELF (by magic) or flat binary
+  std::vector<std::string> features_off;
+  std::uint64_t slice_blocks = 20000;
+  std::uint64_t timeout_blocks = 0;  // 0: none. Total blocks over all VPs.
+  double timeout_seconds = 0;        // 0: none. Wall time; breaks determinism only when it fires.
+  unsigned threads = 0;              // 0: deterministic, one thread
+  std::ostream* console = nullptr;   // guest console bytes; nullptr: std::cout
+  std::ostream* log = nullptr;       // one readable line per SynIC event; nullptr: no log
+  SynicObserver* observer = nullptr;  // extra observer, called after the log
+  // Write the run as a trace (docs/TRACE_FORMAT.md) to this file when it
+  // ends; empty: no recording. std::invalid_argument when the build has no
+  // recorder.
+  std::string record_path;
+  // Write a Chrome trace-event timeline (emu/replay/timeline.h) of the run
+  // to this file when it ends; empty: none. Same availability as recording.
+  std::string timeline_path;
+};
+
+enum class RunOutcome {
+  guest_exit,   // the guest wrote the exit device
+  guest_fault,  // unmapped access, triple fault, broken IDT, ...
+  timeout,      // --timeout reached
+  deadlock,     // every VP halted, no interrupt pending, no deadline
+  host_error,   // the runner itself failed (bad image, ...)
+};
+
+struct RunResult {
+  RunOutcome outcome = RunOutcome::host_error;
+  std::uint32_t exit_code = 0;  // guest_exit: the guest's code
+  std::string message;          // readable summary for the other outcomes
+  std::string record_error;     // the recording or timeline could not be written
+  std::uint64_t blocks = 0;     // blocks executed over all VPs
+};
+
+// Process exit status for softsynic-run: the guest's code for guest_exit
+// (truncated to 0..255), else one of these.
+inline constexpr int kExitHostError = 120;
+inline constexpr int kExitGuestFault = 121;
+inline constexpr int kExitDeadlock = 122;
+inline constexpr int kExitTimeout = 124;
+int exit_status(const RunResult& result);
+
+class Runner {
+ public:
+  // Throws std::invalid_argument / std::runtime_error on bad options or an
+  // image that cannot be loaded.
+  explicit Runner(RunnerOptions options);
+  ~Runner();
+  Runner(const Runner&) = delete;
+  Runner& operator=(const Runner&) = delete;
+
+  Partition& partition();
+  RamGuestMemory& memory();
+
+  RunResult run();
+  void stop();  // thread-safe: ends run() with host_error "stopped"
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace softsynic::emu

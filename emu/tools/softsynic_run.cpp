@@ -1,0 +1,172 @@
+// softsynic-run: runs a guest image on the reference emulator.
+//
+//   softsynic-run --arch x86_64 --vps 4 --memory 64M --image guest.elf [--log]
+//
+// Exit status: the guest's exit code (0-255) when it wrote the exit device;
+// 120 host error (bad image, bad option value), 121 guest fault, 122
+// deadlock, 124 timeout, 2 usage error.
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cpu_hooks/hv_config.h"
+#include "emu/host_ports.h"
+#include "emu/runner.h"
+
+namespace {
+
+using softsynic::emu::Arch;
+
+constexpr int kUsageError = 2;
+
+void usage(std::FILE* to) {
+  std::fprintf(to,
+               "usage: softsynic-run [options] --image FILE\n"
+               "  --arch x86_64|aarch64   guest architecture (default x86_64)\n"
+               "  --vps N                 virtual processors (default 1)\n"
+               "  --memory SIZE           guest RAM, e.g. 64M, 1G (default 64M)\n"
+               "  --image FILE            ELF64 executable or flat binary\n"
+               "  --feature-off NAME      hide a hypervisor feature (repeatable):");
+  for (const auto& f : softsynic::hv_feature_names()) std::fprintf(to, " %.*s", static_cast<int>(f.name.size()), f.name.data());
+  std::fprintf(to,
+               "\n"
+               "  --log                   one line per SynIC event on stderr\n"
+               "  --record FILE           write the run as a trace (format v1)\n"
+               "  --timeline FILE         write a Chrome trace-event timeline\n"
+               "  --timeout SECONDS       end the run after this much wall time\n"
+               "  --timeout-blocks N      end the run after N executed blocks (deterministic)\n"
+               "  --slice-blocks N        blocks per scheduling slice (default 20000)\n"
+               "  --threads N             run VP strands on N host threads (default 0: deterministic)\n"
+               "Built-in host ports: echo message port 0x%x, event port 0x%x, command port 0x%x;\n"
+               "replies arrive on SINT %u.\n"
+               "Exit status: the guest's exit code; 120 host error, 121 guest fault, 122 deadlock,\n"
+               "124 timeout, 2 usage error.\n",
+               softsynic::emu::kEchoConnectionId, softsynic::emu::kEventConnectionId,
+               softsynic::emu::kCommandConnectionId, softsynic::emu::kReplySint);
+}
+
+bool parse_u64(std::string_view s, std::uint64_t& out) {
+  int base = 10;
+  if (s.starts_with("0x")) {
+    s.remove_prefix(2);
+    base = 16;
+  }
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out, base);
+  return !s.empty() && ec == std::errc() && p == s.data() + s.size();
+}
+
+bool parse_size(std::string_view s, std::uint64_t& out) {
+  std::uint64_t scale = 1;
+  if (!s.empty()) {
+    switch (s.back()) {
+      case 'K': case 'k': scale = 1ull << 10; break;
+      case 'M': case 'm': scale = 1ull << 20; break;
+      case 'G': case 'g': scale = 1ull << 30; break;
+      default: break;
+    }
+    if (scale != 1) s.remove_suffix(1);
+  }
+  if (!parse_u64(s, out) || out == 0 || out > (1ull << 40) / scale) return false;
+  out *= scale;
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  softsynic::emu::RunnerOptions options;
+  std::string record_path;
+  std::string timeline_path;
+  bool log = false;
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string_view a = args[i];
+    auto value = [&](std::string_view& v) {
+      if (i + 1 >= args.size()) return false;
+      v = args[++i];
+      return true;
+    };
+    std::string_view v;
+    std::uint64_t n = 0;
+    if (a == "-h" || a == "--help") {
+      usage(stdout);
+      return 0;
+    } else if (a == "--log") {
+      log = true;
+    } else if (a == "--arch" && value(v)) {
+      auto arch = softsynic::emu::arch_from_name(v);
+      if (!arch) {
+        std::fprintf(stderr, "softsynic-run: unknown architecture '%.*s'\n", static_cast<int>(v.size()), v.data());
+        return kUsageError;
+      }
+      options.arch = *arch;
+    } else if (a == "--vps" && value(v) && parse_u64(v, n) && n >= 1 && n <= 64) {
+      options.vps = static_cast<std::uint32_t>(n);
+    } else if (a == "--memory" && value(v) && parse_size(v, n)) {
+      options.memory = n;
+    } else if (a == "--image" && value(v)) {
+      options.image = std::string(v);
+    } else if (a == "--feature-off" && value(v)) {
+      softsynic::HvFeatures probe;
+      if (!softsynic::set_hv_feature(probe, v, false)) {
+        std::fprintf(stderr, "softsynic-run: unknown feature '%.*s' (see --help)\n", static_cast<int>(v.size()), v.data());
+        return kUsageError;
+      }
+      options.features_off.emplace_back(v);
+    } else if (a == "--record" && value(v)) {
+      record_path = std::string(v);
+    } else if (a == "--timeline" && value(v)) {
+      timeline_path = std::string(v);
+    } else if (a == "--timeout" && value(v)) {
+      char* end = nullptr;
+      std::string s(v);
+      options.timeout_seconds = std::strtod(s.c_str(), &end);
+      if (end == s.c_str() || *end != '\0' || options.timeout_seconds <= 0) {
+        std::fprintf(stderr, "softsynic-run: bad --timeout\n");
+        return kUsageError;
+      }
+    } else if (a == "--timeout-blocks" && value(v) && parse_u64(v, n) && n > 0) {
+      options.timeout_blocks = n;
+    } else if (a == "--slice-blocks" && value(v) && parse_u64(v, n) && n > 0) {
+      options.slice_blocks = n;
+    } else if (a == "--threads" && value(v) && parse_u64(v, n) && n <= 64) {
+      options.threads = static_cast<unsigned>(n);
+    } else {
+      std::fprintf(stderr, "softsynic-run: bad argument '%.*s'\n", static_cast<int>(a.size()), a.data());
+      usage(stderr);
+      return kUsageError;
+    }
+  }
+  if (options.image.empty()) {
+    usage(stderr);
+    return kUsageError;
+  }
+  options.record_path = record_path;
+  options.timeline_path = timeline_path;
+  if (log) options.log = &std::cerr;
+
+  try {
+    softsynic::emu::Runner runner(options);
+    softsynic::emu::RunResult result = runner.run();
+    if (result.outcome != softsynic::emu::RunOutcome::guest_exit) {
+      std::fprintf(stderr, "softsynic-run: %s\n", result.message.c_str());
+    } else if (log) {
+      std::fprintf(stderr, "softsynic-run: %s after %llu blocks\n", result.message.c_str(),
+                   static_cast<unsigned long long>(result.blocks));
+    }
+    if (!result.record_error.empty()) {
+      std::fprintf(stderr, "softsynic-run: %s\n", result.record_error.c_str());
+      return softsynic::emu::kExitHostError;
+    }
+    return softsynic::emu::exit_status(result);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "softsynic-run: %s\n", e.what());
+    return softsynic::emu::kExitHostError;
+  }
+}

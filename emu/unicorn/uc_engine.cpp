@@ -1,0 +1,35 @@
+// Unicorn helpers shared by the engines.
+#include "emu/unicorn/uc_engine.h"
+
+#include <stdexcept>
+#include <string>
+
+#include "synic/guest_memory.h"
+
+namespace softsynic::emu::unicorn {
+
+void check(uc_err err, const char* what) {
+  if (err != UC_ERR_OK) throw std::runtime_error(std::string(what) + ": " + uc_strerror(err));
+}
+
+UcHandle open_engine(uc_arch arch, uc_mode mode) {
+  uc_engine* uc = nullptr;
+  check(uc_open(arch, mode, &uc), "uc_open");
+  return UcHandle(uc);
+}
+
+void map_guest_ram(uc_engine* uc, RamGuestMemory& ram) {
+  for (const auto& region : ram.regions()) {
+    std::byte* host = ram.host_pointer(region.gpa, region.size);
+    if (host == nullptr) throw std::runtime_error("guest RAM region has no host pointer");
+    check(uc_mem_map_ptr(uc, region.gpa, region.size, UC_PROT_ALL, host), "uc_mem_map_ptr");
+  }
+}
+
+void remove_cache(uc_engine* uc, std::uint64_t gpa, std::uint64_t size) {
+  if (size == 0) return;
+  // Unicorn's end bound is exclusive.
+  uc_ctl_remove_cache(uc, gpa, gpa + size);
+}
+
+}  // namespace softsynic::emu::unicorn

@@ -1,0 +1,110 @@
+// Small helpers over the Unicorn 2 C API shared by the engines: an owning
+// handle, error checks that throw, guest RAM mapping, and the slice
+// controller that bounds a slice by a count of executed blocks.
+//
+// Unicorn facts this relies on (measured on 2.0.1): a UC_HOOK_BLOCK runs
+// before the block's first instruction; uc_emu_stop() from it ends the run
+// before that block executes, but the PC register may then be stale, so the
+// caller resumes at the block address it recorded.
+//
+// Threading: SliceControl::request_stop() is thread-safe; the rest is
+// engine-affine.
+#pragma once
+
+#include <unicorn/unicorn.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "emu/vp_engine.h"
+
+namespace softsynic {
+class RamGuestMemory;
+}
+
+namespace softsynic::emu::unicorn {
+
+struct UcClose {
+  void operator()(uc_engine* uc) const { uc_close(uc); }
+};
+using UcHandle = std::unique_ptr<uc_engine, UcClose>;
+
+// Throws std::runtime_error naming `what` when err != UC_ERR_OK.
+void check(uc_err err, const char* what);
+UcHandle open_engine(uc_arch arch, uc_mode mode);
+
+// Maps every region of `ram` at its guest physical address with
+// uc_mem_map_ptr, so all engines and the SynIC share the same bytes.
+// `offset` is added to each region's address (0 for identity).
+void map_guest_ram(uc_engine* uc, RamGuestMemory& ram);
+
+// Drops every cached translation of [gpa, gpa + size).
+void remove_cache(uc_engine* uc, std::uint64_t gpa, std::uint64_t size);
+
+// Block budget and stop requests for one engine.
+class SliceControl {
+ public:
+  // Starts a slice; a yield requested before it is dropped (the slice
+  // start takes interrupts anyway).
+  void begin(std::uint64_t budget) {
+    budget_ = budget;
+    blocks_ = 0;
+    resume_at_.reset();
+    early_.store(false, std::memory_order_release);
+  }
+  // What run_slice returns: `reason`, the blocks run, and for guest_fault
+  // the engine's fault text.
+  SliceResult result(StopReason reason, const std::optional<std::string>& fault) const {
+    SliceResult r;
+    r.reason = reason;
+    r.blocks = blocks_;
+    if (reason == StopReason::guest_fault) r.fault = fault.value_or("guest fault");
+    return r;
+  }
+  // From the UC_HOOK_BLOCK callback, before the block at `address` runs.
+  // Returns true when the slice must end now; the caller then calls
+  // stop_before_block().
+  bool on_block() { return ++blocks_ > budget_ || stop_.load(std::memory_order_acquire) || early_.load(std::memory_order_acquire); }
+  // Ends the run before the block at `address` executes; run_slice resumes
+  // there. That block is not counted.
+  void stop_before_block(uc_engine* uc, std::uint64_t address) {
+    --blocks_;
+    resume_at_ = address;
+    uc_emu_stop(uc);
+  }
+  // Ends the run from an instruction hook that already moved the PC: the
+  // next entry resumes at `pc`.
+  void stop_at(uc_engine* uc, std::uint64_t pc) {
+    resume_at_ = pc;
+    uc_emu_stop(uc);
+  }
+  // Where the next uc_emu_start must begin, if a stop recorded it. Clears it.
+  std::optional<std::uint64_t> take_resume() {
+    auto r = resume_at_;
+    resume_at_.reset();
+    return r;
+  }
+
+  std::uint64_t blocks() const { return blocks_; }
+  bool budget_spent() const { return blocks_ >= budget_; }
+
+  // Thread-safe: the running (or next) slice ends with exit_requested.
+  void request_stop() { stop_.store(true, std::memory_order_release); }
+  bool stop_requested() const { return stop_.load(std::memory_order_acquire); }
+  // Thread-safe: end the running slice early (an interrupt arrived) without
+  // stopping the VP.
+  void request_yield() { early_.store(true, std::memory_order_release); }
+  bool take_yield() { return early_.exchange(false, std::memory_order_acq_rel); }
+
+ private:
+  std::uint64_t budget_ = 0;
+  std::uint64_t blocks_ = 0;
+  std::optional<std::uint64_t> resume_at_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> early_{false};
+};
+
+}  // namespace softsynic::emu::unicorn

@@ -1,0 +1,167 @@
+// VpEngine: one virtual processor's CPU as the runner drives it, one
+// implementation per architecture (emu/x86/, emu/arm64/). The runner owns
+// guest RAM, the partition and the schedule; an engine owns its CPU model,
+// its interrupt controller hook-up and the traps that lead into cpu_hooks/.
+//
+// Boot contract, both architectures: every VP starts at EngineConfig::entry
+// in the most privileged mode the engine offers guests (x86-64: ring 0 long
+// mode with identity paging; ARM64: EL1h), with the stack pointer at
+// stack_top and the first two argument registers holding the VP index and
+// the VP count (x86-64: RDI, RSI; ARM64: X0, X1).
+//
+// Threading: run_slice(), take_interrupt() and invalidate_code() are
+// engine-affine: the runner calls them from the VP's strand with no other
+// engine running (Unicorn engines are not safe to run side by side on one
+// RAM: guest locked instructions would not be atomic). request_stop() and
+// interrupt_pending() are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace softsynic {
+class Partition;
+class RamGuestMemory;
+class TimeSource;
+}  // namespace softsynic
+
+namespace softsynic::replay {
+class GuestCpuObserver;
+}  // namespace softsynic::replay
+
+namespace softsynic::emu {
+
+enum class Arch { x86_64, aarch64 };
+
+std::string_view arch_name(Arch arch);
+std::optional<Arch> arch_from_name(std::string_view name);
+
+// Why run_slice() returned.
+enum class StopReason {
+  halted,          // HLT / WFI: nothing to run until an interrupt (or a deadline)
+  exit_requested,  // request_stop(), the exit device, or a fatal host error
+  slice_budget,    // the block budget ran out; the VP is still runnable
+  guest_fault,     // the guest cannot go on (unmapped access, triple fault, ...)
+};
+
+std::string_view stop_reason_name(StopReason reason);
+
+struct SliceResult {
+  StopReason reason = StopReason::slice_budget;
+  std::uint64_t blocks = 0;  // translated blocks entered during the slice
+  std::string fault;         // guest_fault: one readable line
+};
+
+// What the runner offers every engine. Every method is thread-safe.
+class EngineHost {
+ public:
+  virtual ~EngineHost() = default;
+  // One byte written to the debug console by `vp`.
+  virtual void console_write(std::uint32_t vp, char c) = 0;
+  // The guest wrote the exit device. The engine also ends its slice with
+  // exit_requested; the runner stops the other VPs.
+  virtual void guest_exit(std::uint32_t vp, std::uint32_t code) = 0;
+  // Guest code in [gpa, gpa + size) was written by the host or by `vp`'s
+  // CPU through a trap (e.g. the hypercall page fill): the runner calls
+  // invalidate_code() on every engine before each runs again.
+  virtual void code_written(std::uint32_t vp, std::uint64_t gpa, std::uint64_t size) = 0;
+  // `vp`'s interrupt controller has a new request: a halted VP must be
+  // scheduled again. Called from any thread (host ports, other VPs).
+  virtual void wake(std::uint32_t vp) = 0;
+};
+
+// Where RAM and images live for each architecture (the runner's memory map).
+struct MemoryLayout {
+  std::uint64_t ram_base;
+  std::uint64_t image_base;     // flat binaries load here; ELF uses its own addresses
+  std::uint64_t reserved_size;  // bytes from ram_base the machine keeps for itself
+};
+MemoryLayout memory_layout(Arch arch);
+
+// Partition-wide inputs of a machine. Pointers outlive the machine.
+struct MachineConfig {
+  std::uint32_t vp_count = 1;
+  RamGuestMemory* ram = nullptr;     // shared by every engine
+  Partition* partition = nullptr;
+  const TimeSource* time = nullptr;  // reference time (TIME_REF_COUNT, timers)
+  EngineHost* host = nullptr;
+  // Hypervisor features the user switched off (--feature-off NAME); the
+  // names are cpu_hooks' HvFeatures names.
+  std::vector<std::string> features_off;
+  // Optional (recording, timelines): engines call before_crossing() and the
+  // matching on_* around every MSR access, hypercall, interrupt taken and
+  // EOI (emu/replay/guest_cpu_observer.h).
+  replay::GuestCpuObserver* cpu_observer = nullptr;
+};
+
+// Per VP.
+struct EngineConfig {
+  std::uint32_t vp_index = 0;
+  std::uint64_t entry = 0;      // first instruction
+  std::uint64_t stack_top = 0;  // initial stack pointer
+};
+
+// A readable register dump for logs and fault messages.
+struct RegisterSnapshot {
+  std::vector<std::pair<std::string, std::uint64_t>> registers;  // name, value
+  std::string to_string() const;
+};
+
+class VpEngine {
+ public:
+  virtual ~VpEngine() = default;
+  virtual Arch arch() const = 0;
+  virtual std::uint32_t vp_index() const = 0;
+
+  // Runs the CPU until it halts, is asked to stop, faults or has entered
+  // `block_budget` translated blocks (the deterministic slice length; never
+  // wall time). On entry the engine first calls take_interrupt(); a halted
+  // CPU with nothing to take returns halted at once with blocks == 0.
+  virtual SliceResult run_slice(std::uint64_t block_budget) = 0;
+
+  // Thread-safe. Ends the running slice (or the next one, at once, when
+  // none is running) with exit_requested.
+  virtual void request_stop() = 0;
+
+  // If the interrupt controller has a vector the CPU accepts now (x86-64:
+  // RFLAGS.IF; ARM64: PSTATE.I clear), enters its handler through the
+  // guest's IDT / VBAR_EL1 and clears the halted state. true if entered.
+  virtual bool take_interrupt() = 0;
+
+  // Thread-safe, approximate: the controller has a request that would wake
+  // a halted CPU. The runner uses it to tell a sleeping VP from a deadlock.
+  virtual bool interrupt_pending() const = 0;
+
+  // Earliest timer deadline (TimeSource units) that would wake this VP, if
+  // any; a halted VP sleeps until then.
+  virtual std::optional<std::uint64_t> next_deadline() const { return std::nullopt; }
+
+  // Drops cached translations of [gpa, gpa + size).
+  virtual void invalidate_code(std::uint64_t gpa, std::uint64_t size) = 0;
+
+  virtual RegisterSnapshot registers() const = 0;
+};
+
+// One per partition: the hypervisor objects every VP shares (x86-64: the
+// X86Hypervisor, the APIC bus; ARM64: the Arm64Hypervisor) and the engine
+// factory. Set-up only: used before any VP runs, on the runner's thread.
+class ArchMachine {
+ public:
+  virtual ~ArchMachine() = default;
+  virtual Arch arch() const = 0;
+  // Creates VP config.vp_index's engine (each index once, in order).
+  virtual std::unique_ptr<VpEngine> make_engine(const EngineConfig& config) = 0;
+};
+
+// Throw std::invalid_argument for a bad configuration (unknown feature
+// name, RAM too small) and std::runtime_error when the CPU model cannot be
+// created. Defined by the architecture's directory.
+std::unique_ptr<ArchMachine> make_x86_64_machine(const MachineConfig& config);
+std::unique_ptr<ArchMachine> make_aarch64_machine(const MachineConfig& config);
+
+}  // namespace softsynic::emu

@@ -1,0 +1,68 @@
+// UnicornX86Registers: X86Registers and X86EntryRegisters over Unicorn.
+#include "emu/x86/unicorn_x86_registers.h"
+
+#include <array>
+
+namespace softsynic::emu::x86 {
+namespace {
+
+// Indexed by X86Reg.
+constexpr std::array<int, kX86RegCount> kUcRegs = {
+    UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX, UC_X86_REG_RSP, UC_X86_REG_RBP,
+    UC_X86_REG_RSI, UC_X86_REG_RDI, UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11,
+    UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15, UC_X86_REG_RIP, UC_X86_REG_RFLAGS,
+};
+
+}  // namespace
+
+std::uint64_t UnicornX86Registers::read(int uc_reg) const {
+  std::uint64_t value = 0;
+  uc_reg_read(uc_, uc_reg, &value);
+  return value;
+}
+
+void UnicornX86Registers::write(int uc_reg, std::uint64_t value) { uc_reg_write(uc_, uc_reg, &value); }
+
+std::uint64_t UnicornX86Registers::get(X86Reg reg) const {
+  auto i = static_cast<unsigned>(reg);
+  return i < kUcRegs.size() ? read(kUcRegs[i]) : 0;
+}
+
+void UnicornX86Registers::set(X86Reg reg, std::uint64_t value) {
+  auto i = static_cast<unsigned>(reg);
+  if (i < kUcRegs.size()) write(kUcRegs[i], value);
+}
+
+Uint128 UnicornX86Registers::get_xmm(unsigned n) const {
+  std::uint64_t v[2] = {0, 0};
+  if (n < kXmmCount) uc_reg_read(uc_, UC_X86_REG_XMM0 + static_cast<int>(n), v);
+  return {v[0], v[1]};
+}
+
+void UnicornX86Registers::set_xmm(unsigned n, Uint128 value) {
+  std::uint64_t v[2] = {value.low, value.high};
+  if (n < kXmmCount) uc_reg_write(uc_, UC_X86_REG_XMM0 + static_cast<int>(n), v);
+}
+
+// Unicorn loads the descriptor from the guest GDT on a selector write, as
+// the CPU does on a far transfer.
+void UnicornX86Registers::set_cs(std::uint16_t selector) {
+  std::uint64_t v = selector;
+  uc_reg_write(uc_, UC_X86_REG_CS, &v);
+}
+
+void UnicornX86Registers::set_ss(std::uint16_t selector) {
+  std::uint64_t v = selector;
+  uc_reg_write(uc_, UC_X86_REG_SS, &v);
+}
+
+devices::X86DescriptorTables UnicornX86Registers::descriptor_tables() const {
+  uc_x86_mmr idtr{};
+  uc_reg_read(uc_, UC_X86_REG_IDTR, &idtr);
+  devices::X86DescriptorTables tables;
+  tables.idt_base = idtr.base;
+  tables.idt_limit = static_cast<std::uint16_t>(idtr.limit);
+  return tables;
+}
+
+}  // namespace softsynic::emu::x86

@@ -1,0 +1,54 @@
+// UnicornX86Registers: the x86-64 register file of one Unicorn engine, seen
+// through the two interfaces the plug-in layers use: cpu_hooks'
+// X86Registers (hypercall ABIs) and devices' X86EntryRegisters (interrupt
+// and exception delivery). Every access goes straight to the engine, so it
+// is valid inside hooks (a PC written there is where execution continues).
+// Not supported: 32-bit mode (the engine is UC_MODE_64, long_mode() is true).
+//
+// Threading: engine-affine.
+#pragma once
+
+#include <unicorn/unicorn.h>
+
+#include <cstdint>
+
+#include "cpu_hooks/x86_registers.h"
+#include "devices/x86_interrupt_entry.h"
+
+namespace softsynic::emu::x86 {
+
+class UnicornX86Registers final : public X86Registers, public devices::X86EntryRegisters {
+ public:
+  explicit UnicornX86Registers(uc_engine* uc) : uc_(uc) {}
+
+  // X86Registers
+  std::uint64_t get(X86Reg reg) const override;
+  void set(X86Reg reg, std::uint64_t value) override;
+  Uint128 get_xmm(unsigned n) const override;
+  void set_xmm(unsigned n, Uint128 value) override;
+  bool long_mode() const override { return true; }
+
+  // X86EntryRegisters
+  std::uint64_t rip() const override { return read(UC_X86_REG_RIP); }
+  void set_rip(std::uint64_t value) override { write(UC_X86_REG_RIP, value); }
+  std::uint64_t rsp() const override { return read(UC_X86_REG_RSP); }
+  void set_rsp(std::uint64_t value) override { write(UC_X86_REG_RSP, value); }
+  std::uint64_t rflags() const override { return read(UC_X86_REG_RFLAGS); }
+  void set_rflags(std::uint64_t value) override { write(UC_X86_REG_RFLAGS, value); }
+  std::uint16_t cs() const override { return static_cast<std::uint16_t>(read(UC_X86_REG_CS)); }
+  void set_cs(std::uint16_t selector) override;
+  std::uint16_t ss() const override { return static_cast<std::uint16_t>(read(UC_X86_REG_SS)); }
+  void set_ss(std::uint16_t selector) override;
+
+  // Raw access by Unicorn register id.
+  std::uint64_t read(int uc_reg) const;
+  void write(int uc_reg, std::uint64_t value);
+
+  // IDTR as the delivery helper wants it.
+  devices::X86DescriptorTables descriptor_tables() const;
+
+ private:
+  uc_engine* uc_;
+};
+
+}  // namespace softsynic::emu::x86

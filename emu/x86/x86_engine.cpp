@@ -1,0 +1,378 @@
+// X86Engine: the Unicorn x86-64 CPU of one VP; see x86_engine.h.
+#include "emu/x86/x86_engine.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+
+#include "devices/apic/local_apic.h"
+#include "devices/x86_interrupt_entry.h"
+#include "emu/debug_devices.h"
+#include "emu/replay/guest_cpu_observer.h"
+#include "emu/x86/msr_sites.h"
+#include "emu/x86/x86_boot.h"
+#include "emu/x86/x86_machine.h"
+#include "synic/defs/hypercall.h"
+#include "synic/guest_memory.h"
+
+namespace softsynic::emu::x86 {
+namespace {
+
+constexpr std::uint8_t kHltOpcode = 0xF4;
+constexpr std::uint8_t kInt3Opcode = 0xCC;
+constexpr std::uint8_t kIntOpcode = 0xCD;
+constexpr std::uint8_t kInvalidOpcodeVector = 6;
+constexpr std::uint64_t kHypercallRetOffset = 3;  // `vmcall; ret`: the ret
+constexpr std::uint64_t kXapicSize = 0x1000;
+constexpr std::uint64_t kXapicEoiOffset = 0xB0;
+
+std::string hex(std::uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%#" PRIx64, v);
+  return buf;
+}
+
+bool is_vmcall(const std::uint8_t* b) { return b[0] == 0x0F && b[1] == 0x01 && (b[2] == 0xC1 || b[2] == 0xD9); }
+
+}  // namespace
+
+// Unicorn calls these with the engine as user data.
+struct X86Engine::Hooks {
+  static X86Engine& self(void* user) { return *static_cast<X86Engine*>(user); }
+
+  static void block(uc_engine* uc, std::uint64_t address, std::uint32_t size, void* user) {
+    X86Engine& e = self(user);
+    if (e.slice_.on_block()) {
+      e.slice_.stop_before_block(uc, address);
+      return;
+    }
+    e.scan_block(address, size);
+  }
+  static void msr_site(uc_engine*, std::uint64_t address, std::uint32_t, void* user) { self(user).emulate_msr(address); }
+  static void hypercall_page(uc_engine*, std::uint64_t address, std::uint32_t, void* user) {
+    self(user).emulate_hypercall(address + kHypercallRetOffset);
+  }
+  static int cpuid(uc_engine*, void* user) {
+    X86Engine& e = self(user);
+    auto leaf = static_cast<std::uint32_t>(e.regs_.get(X86Reg::rax));
+    auto subleaf = static_cast<std::uint32_t>(e.regs_.get(X86Reg::rcx));
+    auto r = e.machine_.hypervisor().cpuid(leaf, subleaf);
+    if (!r) return 0;  // Unicorn's own leaf
+    e.regs_.set(X86Reg::rax, r->eax);
+    e.regs_.set(X86Reg::rbx, r->ebx);
+    e.regs_.set(X86Reg::rcx, r->ecx);
+    e.regs_.set(X86Reg::rdx, r->edx);
+    return 1;
+  }
+  static void out(uc_engine* uc, std::uint32_t port, int, std::uint32_t value, void* user) {
+    X86Engine& e = self(user);
+    EngineHost& host = *e.machine_.config().host;
+    if (port == kX86ConsolePort) {
+      host.console_write(e.vp_, static_cast<char>(value & 0xFF));
+    } else if (port == kX86ExitPort) {
+      e.exited_ = true;
+      host.guest_exit(e.vp_, value);
+      uc_emu_stop(uc);
+    }
+  }
+  static std::uint32_t in(uc_engine*, std::uint32_t, int, void*) { return 0xFFFF'FFFF; }  // no device: all ones
+  static bool invalid(uc_engine*, void* user) { return self(user).handle_invalid_opcode(); }
+  static void intr(uc_engine*, std::uint32_t intno, void* user) { self(user).handle_cpu_exception(intno); }
+  static bool unmapped(uc_engine*, uc_mem_type type, std::uint64_t address, int size, std::int64_t, void* user) {
+    X86Engine& e = self(user);
+    const char* kind = type == UC_MEM_FETCH_UNMAPPED ? "fetch from" : type == UC_MEM_WRITE_UNMAPPED ? "write to" : "read from";
+    e.fatal(std::string("unmapped ") + kind + " " + hex(address) + " (" + std::to_string(size) + " bytes)");
+    return false;
+  }
+  static std::uint64_t apic_read(uc_engine*, std::uint64_t offset, unsigned size, void* user) {
+    X86Engine& e = self(user);
+    std::uint32_t reg = e.apic_.mmio_read(static_cast<std::uint32_t>(offset & ~std::uint64_t{3}));
+    std::uint64_t value = reg >> (8 * (offset & 3));
+    return size >= 4 ? value : value & ((std::uint64_t{1} << (8 * size)) - 1);
+  }
+  static void apic_write(uc_engine*, std::uint64_t offset, unsigned, std::uint64_t value, void* user) {
+    X86Engine& e = self(user);
+    // Registers are 32-bit at 16-byte strides; narrower writes are ignored
+    // by the APIC model's offset rules.
+    const bool eoi = offset == kXapicEoiOffset;
+    if (eoi && e.observer_) e.observer_->before_crossing(e.vp_, 0);
+    e.apic_.mmio_write(static_cast<std::uint32_t>(offset), static_cast<std::uint32_t>(value));
+    if (eoi && e.observer_) e.observer_->on_eoi(e.vp_, 0);
+    // An EOI or TPR write may unmask a pending vector: take it soon.
+    e.slice_.request_yield();
+  }
+};
+
+X86Engine::X86Engine(X86Machine& machine, const EngineConfig& config)
+    : machine_(machine),
+      vp_(config.vp_index),
+      uc_(unicorn::open_engine(UC_ARCH_X86, UC_MODE_64)),
+      regs_(uc_.get()),
+      apic_(machine.apic(config.vp_index)),
+      observer_(machine.config().cpu_observer) {
+  unicorn::map_guest_ram(uc_.get(), *machine_.config().ram);
+  load_boot_state(uc_.get(), config.entry, config.stack_top, vp_, machine_.config().vp_count);
+  install_hooks();
+  apic_.set_kick([this] {
+    kicked_.store(true, std::memory_order_release);
+    slice_.request_yield();
+    machine_.config().host->wake(vp_);
+  });
+}
+
+X86Engine::~X86Engine() = default;
+
+void X86Engine::install_hooks() {
+  uc_engine* uc = uc_.get();
+  uc_hook h;
+  unicorn::check(uc_hook_add(uc, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(&Hooks::block), this, 1, 0), "block hook");
+  unicorn::check(uc_hook_add(uc, &h, UC_HOOK_INSN, reinterpret_cast<void*>(&Hooks::cpuid), this, 1, 0, UC_X86_INS_CPUID),
+                 "cpuid hook");
+  unicorn::check(uc_hook_add(uc, &h, UC_HOOK_INSN, reinterpret_cast<void*>(&Hooks::out), this, 1, 0, UC_X86_INS_OUT),
+                 "out hook");
+  unicorn::check(uc_hook_add(uc, &h, UC_HOOK_INSN, reinterpret_cast<void*>(&Hooks::in), this, 1, 0, UC_X86_INS_IN),
+                 "in hook");
+  unicorn::check(uc_hook_add(uc, &h, UC_HOOK_INSN_INVALID, reinterpret_cast<void*>(&Hooks::invalid), this, 1, 0),
+                 "invalid-instruction hook");
+  unicorn::check(uc_hook_add(uc, &h, UC_HOOK_INTR, reinterpret_cast<void*>(&Hooks::intr), this, 1, 0), "interrupt hook");
+  unicorn::check(uc_hook_add(uc, &h, UC_HOOK_MEM_UNMAPPED, reinterpret_cast<void*>(&Hooks::unmapped), this, 1, 0),
+                 "unmapped-memory hook");
+  unicorn::check(uc_mmio_map(uc, kXapicBase, kXapicSize, &Hooks::apic_read, this, &Hooks::apic_write, this),
+                 "xAPIC MMIO");
+}
+
+const std::uint8_t* X86Engine::code_bytes(std::uint64_t address, std::uint64_t size) const {
+  // Identity paging: a linear code address is its guest physical address.
+  return reinterpret_cast<const std::uint8_t*>(machine_.config().ram->host_pointer(address, size));
+}
+
+void X86Engine::apply_invalidations() {
+  invalidations_.apply(uc_.get(), [this](std::uint64_t gpa, std::uint64_t size) {
+    // Blocks there may hold new code: scan them again when they next run.
+    // A block starts at most one page before the range it overlaps.
+    std::erase_if(scanned_blocks_, [gpa, size](std::uint64_t a) { return a + kHvPageSize > gpa && a < gpa + size; });
+    last_scanned_ = kNoBlock;
+  });
+}
+
+void X86Engine::sync_hypercall_page() {
+  auto page = machine_.hypervisor().hypercall_page_gpa(0);
+  if (page == hypercall_page_) return;
+  if (hypercall_page_) uc_hook_del(uc_.get(), hypercall_hook_);
+  hypercall_page_ = page;
+  if (page) {
+    unicorn::check(uc_hook_add(uc_.get(), &hypercall_hook_, UC_HOOK_CODE, reinterpret_cast<void*>(&Hooks::hypercall_page),
+                               this, *page, *page),
+                   "hypercall page hook");
+    unicorn::remove_cache(uc_.get(), *page, kHvPageSize);
+  }
+}
+
+void X86Engine::scan_block(std::uint64_t address, std::uint32_t size) {
+  // Loops re-enter the same block: skip the set lookup for it.
+  if (address == last_scanned_) return;
+  last_scanned_ = address;
+  if (!scanned_blocks_.insert(address).second) return;
+  const std::uint8_t* code = code_bytes(address, size);
+  if (code == nullptr) return;
+  bool added = false;
+  for (std::size_t offset : find_msr_candidates({code, size})) {
+    std::uint64_t site = address + offset;
+    if (msr_hooks_.contains(site)) continue;
+    uc_hook h;
+    unicorn::check(uc_hook_add(uc_.get(), &h, UC_HOOK_CODE, reinterpret_cast<void*>(&Hooks::msr_site), this, site, site),
+                   "MSR site hook");
+    msr_hooks_.emplace(site, h);
+    added = true;
+  }
+  if (!added) return;
+  // The block was translated without the new hooks: drop it and run it
+  // again from its start once the engine has stopped.
+  invalidate_code(address, size);
+  restart_ = true;
+  slice_.stop_before_block(uc_.get(), address);
+}
+
+void X86Engine::emulate_msr(std::uint64_t address) {
+  const std::uint8_t* code = code_bytes(address, 2);
+  if (code == nullptr || code[0] != kTwoByteEscape) return;
+  const bool is_read = code[1] == kRdmsrOpcode;
+  if (!is_read && code[1] != kWrmsrOpcode) return;
+  X86Hypervisor& hv = machine_.hypervisor();
+  machine_.set_current_vp(vp_);
+  auto msr = static_cast<std::uint32_t>(regs_.get(X86Reg::rcx));
+  if (observer_) observer_->before_crossing(vp_, 0);
+  MsrResult result;
+  if (is_read) {
+    std::uint64_t value = 0;
+    result = hv.rdmsr(vp_, 0, msr, value);
+    if (result == MsrResult::ok) {
+      regs_.set(X86Reg::rax, value & 0xFFFF'FFFF);
+      regs_.set(X86Reg::rdx, value >> 32);
+    }
+    if (observer_ && result != MsrResult::not_mine) observer_->on_rdmsr(vp_, 0, msr, value, result);
+  } else {
+    std::uint64_t value = (regs_.get(X86Reg::rdx) << 32) | (regs_.get(X86Reg::rax) & 0xFFFF'FFFF);
+    result = hv.wrmsr(vp_, 0, msr, value);
+    if (observer_ && result != MsrResult::not_mine) observer_->on_wrmsr(vp_, 0, msr, value, result);
+  }
+  switch (result) {
+    case MsrResult::ok:
+      regs_.set_rip(address + 2);
+      break;
+    case MsrResult::gp:
+      deliver({devices::x86_vector::kGeneralProtection, devices::X86EventKind::exception, 0});
+      break;
+    case MsrResult::not_mine:
+    default:
+      return;  // the CPU model's own MSR (or Unicorn's read-0 default)
+  }
+  // A write may have filled or moved the hypercall page: re-enter with the
+  // translations dropped and the page hook in place.
+  if (invalidations_.pending() ||
+      machine_.hypervisor().hypercall_page_gpa(0) != hypercall_page_) {
+    restart_ = true;
+    slice_.stop_at(uc_.get(), regs_.rip());
+  }
+}
+
+void X86Engine::emulate_hypercall(std::uint64_t continue_at) {
+  machine_.set_current_vp(vp_);
+  X86RegisterFile before;
+  if (observer_) {
+    observer_->before_crossing(vp_, 0);
+    for (unsigned i = 0; i < kX86RegCount; ++i) before.gpr[i] = regs_.get(X86Reg(i));
+    for (unsigned i = 0; i < kXmmCount; ++i) before.xmm[i] = regs_.get_xmm(i);
+  }
+  HypercallOutcome outcome = machine_.hypervisor().hypercall(vp_, 0, regs_);
+  if (observer_) observer_->on_x86_hypercall(vp_, 0, before, regs_, outcome);
+  if (outcome.action == HypercallAction::completed) {
+    regs_.set_rip(continue_at);
+  } else {
+    deliver({kInvalidOpcodeVector, devices::X86EventKind::exception, 0});
+  }
+}
+
+bool X86Engine::handle_invalid_opcode() {
+  std::uint64_t rip = regs_.rip();
+  const std::uint8_t* code = code_bytes(rip, 3);
+  if (code != nullptr && is_vmcall(code)) {
+    emulate_hypercall(rip + 3);
+  } else {
+    deliver({kInvalidOpcodeVector, devices::X86EventKind::exception, 0});
+  }
+  // Unicorn returns from uc_emu_start after this hook whatever it answers.
+  resume_after_invalid_ = regs_.rip();
+  return true;
+}
+
+void X86Engine::handle_cpu_exception(std::uint32_t intno) {
+  std::uint64_t rip = regs_.rip();
+  const std::uint8_t* before = rip >= 2 ? code_bytes(rip - 2, 2) : nullptr;
+  devices::X86Event event;
+  event.vector = static_cast<std::uint8_t>(intno);
+  // INT n and INT3 arrive with RIP after the instruction; faults with RIP
+  // on the faulting instruction.
+  const bool software = before != nullptr && ((intno == 3 && before[1] == kInt3Opcode) ||
+                                              (before[0] == kIntOpcode && before[1] == intno));
+  event.kind = software ? devices::X86EventKind::software_interrupt : devices::X86EventKind::exception;
+  if (intno > 0xFF) {
+    fatal("CPU event " + std::to_string(intno) + " at " + hex(rip));
+    return;
+  }
+  deliver(event);
+}
+
+bool X86Engine::deliver(const devices::X86Event& event) {
+  auto result = devices::x86_deliver_event(regs_, machine_.linear_memory(), regs_.descriptor_tables(), event);
+  switch (result.status) {
+    case devices::X86EntryStatus::delivered:
+      return true;
+    case devices::X86EntryStatus::triple_fault:
+      fatal("triple fault delivering vector " + std::to_string(event.vector));
+      return false;
+    case devices::X86EntryStatus::memory_fault:
+      fatal("memory fault at " + hex(result.fault_address) + " delivering vector " + std::to_string(event.vector));
+      return false;
+    case devices::X86EntryStatus::fault:
+    default:
+      fatal("fault " + std::to_string(result.fault.vector) + " delivering vector " + std::to_string(event.vector));
+      return false;
+  }
+}
+
+void X86Engine::fatal(std::string message) {
+  if (!fault_) fault_ = std::move(message) + " (rip " + hex(regs_.rip()) + ")";
+  uc_emu_stop(uc_.get());
+}
+
+bool X86Engine::take_interrupt() {
+  if (fault_ || exited_) return false;
+  auto vector = devices::x86_take_interrupt(apic_, regs_.rflags(), false);
+  if (!vector) return false;
+  if (observer_) observer_->before_crossing(vp_, 0);
+  if (!deliver({*vector, devices::X86EventKind::external_interrupt, 0})) return false;
+  if (observer_) observer_->on_interrupt_taken(vp_, 0, *vector);
+  halted_ = false;
+  return true;
+}
+
+SliceResult X86Engine::run_slice(std::uint64_t block_budget) {
+  slice_.begin(block_budget);
+  kicked_.store(false, std::memory_order_release);
+  auto finish = [&](StopReason reason) { return slice_.result(reason, fault_); };
+  if (fault_) return finish(StopReason::guest_fault);
+  if (exited_ || slice_.stop_requested()) return finish(StopReason::exit_requested);
+  apply_invalidations();
+  sync_hypercall_page();
+  take_interrupt();
+  if (fault_) return finish(StopReason::guest_fault);
+  if (halted_) return finish(StopReason::halted);
+
+  std::uint64_t pc = regs_.rip();
+  for (;;) {
+    restart_ = false;
+    resume_after_invalid_.reset();
+    uc_err err = uc_emu_start(uc_.get(), pc, 0, 0, 0);
+    auto resume = slice_.take_resume();
+    if (resume) regs_.set_rip(*resume);  // the PC may be stale after a stop from a block hook
+    if (fault_) return finish(StopReason::guest_fault);
+    if (exited_ || slice_.stop_requested()) return finish(StopReason::exit_requested);
+    if (resume_after_invalid_) {
+      pc = *resume_after_invalid_;
+      continue;
+    }
+    if (err != UC_ERR_OK) {
+      fault_ = std::string("CPU error: ") + uc_strerror(err) + " (rip " + hex(regs_.rip()) + ")";
+      return finish(StopReason::guest_fault);
+    }
+    if (resume) {
+      if (!restart_) return finish(StopReason::slice_budget);
+      apply_invalidations();
+      sync_hypercall_page();
+      pc = *resume;
+      continue;
+    }
+    // No stop of ours: the CPU executed HLT (RIP is past it).
+    std::uint64_t rip = regs_.rip();
+    const std::uint8_t* last = rip >= 1 ? code_bytes(rip - 1, 1) : nullptr;
+    if (last == nullptr || *last != kHltOpcode) {
+      fault_ = "CPU stopped without a reason (rip " + hex(rip) + ")";
+      return finish(StopReason::guest_fault);
+    }
+    halted_ = true;
+    if (!take_interrupt()) return finish(fault_ ? StopReason::guest_fault : StopReason::halted);
+    if (slice_.budget_spent()) return finish(StopReason::slice_budget);
+    pc = regs_.rip();
+  }
+}
+
+RegisterSnapshot X86Engine::registers() const {
+  RegisterSnapshot snap;
+  constexpr X86Reg kShown[] = {X86Reg::rip, X86Reg::rsp, X86Reg::rflags, X86Reg::rax, X86Reg::rbx,
+                               X86Reg::rcx, X86Reg::rdx, X86Reg::rsi,    X86Reg::rdi, X86Reg::r8};
+  for (X86Reg r : kShown) snap.registers.emplace_back(std::string(x86_reg_name(r)), regs_.get(r));
+  return snap;
+}
+
+}  // namespace softsynic::emu::x86

@@ -1,0 +1,68 @@
+// X86Machine: partition-wide x86-64 objects and the engine factory.
+#include "emu/x86/x86_machine.h"
+
+#include <stdexcept>
+#include <string>
+
+#include "emu/x86/x86_boot.h"
+#include "emu/x86/x86_engine.h"
+#include "synic/defs/hypercall.h"
+#include "synic/guest_memory.h"
+#include "synic/partition.h"
+
+namespace softsynic::emu::x86 {
+
+HvConfig X86Machine::make_hv_config(const MachineConfig& config) {
+  if (config.ram == nullptr || config.partition == nullptr || config.time == nullptr || config.host == nullptr) {
+    throw std::invalid_argument("x86-64 machine: ram, partition, time and host are required");
+  }
+  HvConfig hv;
+  hv.arch = HvArch::x86_64;
+  for (const auto& name : config.features_off) {
+    if (!set_hv_feature(hv.features, name, false)) throw std::invalid_argument("unknown feature: " + name);
+  }
+  return hv;
+}
+
+X86Machine::X86Machine(const MachineConfig& config)
+    : config_(config), hv_(*config.partition, make_hv_config(config), *config.time), linear_(*config.ram) {
+  write_boot_tables(*config_.ram);
+  for (std::uint32_t vp = 0; vp < config_.vp_count; ++vp) {
+    devices::LocalApicConfig apic_config;
+    apic_config.apic_id = vp;
+    apic_config.bsp = vp == 0;
+    auto apic = std::make_unique<devices::LocalApic>(apic_config);
+    apic->attach_synic(config_.partition->vp(vp), 0);
+    bus_.attach(*apic);
+    apics_.push_back(std::move(apic));
+  }
+  // Only VTL 0 has an APIC in the reference emulator.
+  apic_msrs_ = std::make_unique<devices::ApicMsrHandler>([this](std::uint32_t vp, Vtl vtl) {
+    return vtl == 0 && vp < apics_.size() ? apics_[vp].get() : nullptr;
+  });
+  hv_.msr_chain().append(*apic_msrs_);
+  // Enabling or moving the hypercall page writes guest code: every engine
+  // must drop what it translated from the old and the new page.
+  hv_.set_hypercall_page_listener([this](Vtl, std::optional<std::uint64_t> gpa) {
+    if (hypercall_page_) config_.host->code_written(current_vp_, *hypercall_page_, kHvPageSize);
+    if (gpa) config_.host->code_written(current_vp_, *gpa, kHvPageSize);
+    hypercall_page_ = gpa;
+  });
+}
+
+X86Machine::~X86Machine() = default;
+
+std::unique_ptr<VpEngine> X86Machine::make_engine(const EngineConfig& config) {
+  if (config.vp_index >= config_.vp_count) throw std::invalid_argument("VP index out of range");
+  return std::make_unique<X86Engine>(*this, config);
+}
+
+}  // namespace softsynic::emu::x86
+
+namespace softsynic::emu {
+
+std::unique_ptr<ArchMachine> make_x86_64_machine(const MachineConfig& config) {
+  return std::make_unique<x86::X86Machine>(config);
+}
+
+}  // namespace softsynic::emu

@@ -1,0 +1,55 @@
+// X86Machine: the x86-64 side of the reference emulator for one partition:
+// the X86Hypervisor (hypercalls, MSRs, CPUID), one LocalApic per VP on an
+// ApicBus (the SynIC's interrupt sinks), the boot tables in RAM, and the
+// factory of X86Engine (one Unicorn engine per VP over the shared RAM).
+//
+// Threading: set-up (constructor, make_engine) on the runner's thread
+// before any VP runs; afterwards the members are used from the VPs'
+// strands as their own headers say.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "cpu_hooks/x86_hypervisor.h"
+#include "devices/apic/apic_bus.h"
+#include "devices/apic/apic_msr_handler.h"
+#include "devices/apic/local_apic.h"
+#include "devices/x86_interrupt_entry.h"
+#include "emu/vp_engine.h"
+
+namespace softsynic::emu::x86 {
+
+inline constexpr std::uint64_t kXapicBase = 0xFEE0'0000;
+
+class X86Machine final : public ArchMachine {
+ public:
+  explicit X86Machine(const MachineConfig& config);
+  ~X86Machine() override;
+
+  Arch arch() const override { return Arch::x86_64; }
+  std::unique_ptr<VpEngine> make_engine(const EngineConfig& config) override;
+
+  const MachineConfig& config() const { return config_; }
+  X86Hypervisor& hypervisor() { return hv_; }
+  devices::LocalApic& apic(std::uint32_t vp) { return *apics_.at(vp); }
+  devices::X86LinearMemory& linear_memory() { return linear_; }
+  // The engine about to call into the hypervisor, so the hypercall page
+  // listener can name the writer.
+  void set_current_vp(std::uint32_t vp) { current_vp_ = vp; }
+
+ private:
+  static HvConfig make_hv_config(const MachineConfig& config);
+
+  MachineConfig config_;
+  X86Hypervisor hv_;
+  devices::ApicBus bus_;
+  std::vector<std::unique_ptr<devices::LocalApic>> apics_;
+  std::unique_ptr<devices::ApicMsrHandler> apic_msrs_;
+  devices::GuestMemoryLinear linear_;
+  std::optional<std::uint64_t> hypercall_page_;
+  std::uint32_t current_vp_ = 0;
+};
+
+}  // namespace softsynic::emu::x86

@@ -1,0 +1,42 @@
+# Runs one guest on softsynic-run and checks its exit status and output.
+# Inputs: RUN, ARCH, IMAGE, VPS, EXPECT, OUTPUT (regexes), ARGS (extra
+# softsynic-run arguments), lists joined with "|&|"; optional REPLAY and
+# RECORD_FILE: record the run and replay the recording, which must pass.
+string(REPLACE "|&|" ";" OUTPUT "${OUTPUT}")
+string(REPLACE "|&|" ";" ARGS "${ARGS}")
+if(REPLAY)
+  get_filename_component(record_dir ${RECORD_FILE} DIRECTORY)
+  file(MAKE_DIRECTORY ${record_dir})
+  list(APPEND ARGS --record ${RECORD_FILE})
+endif()
+execute_process(
+  COMMAND ${RUN} --arch ${ARCH} --vps ${VPS} --image ${IMAGE} --timeout 60 ${ARGS}
+  RESULT_VARIABLE status
+  OUTPUT_VARIABLE out
+  ERROR_VARIABLE err)
+set(all "${out}${err}")
+message("${all}")
+if(NOT status STREQUAL EXPECT)
+  message(FATAL_ERROR "exit status ${status}, expected ${EXPECT}")
+endif()
+foreach(regex ${OUTPUT})
+  if(NOT all MATCHES "${regex}")
+    message(FATAL_ERROR "output does not match '${regex}'")
+  endif()
+endforeach()
+if(EXPECT STREQUAL "0")
+  if(NOT out MATCHES "PASS")
+    message(FATAL_ERROR "no PASS line")
+  endif()
+  if(out MATCHES "FAIL")
+    message(FATAL_ERROR "a FAIL line")
+  endif()
+endif()
+if(REPLAY)
+  execute_process(COMMAND ${REPLAY} ${RECORD_FILE} RESULT_VARIABLE replay_status OUTPUT_VARIABLE replay_out
+                  ERROR_VARIABLE replay_err)
+  message("${replay_out}${replay_err}")
+  if(NOT replay_status EQUAL 0)
+    message(FATAL_ERROR "the recording of this run does not replay (status ${replay_status})")
+  endif()
+endif()
