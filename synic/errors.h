@@ -24,6 +24,9 @@ enum class Error {
   sint_not_ready,         // event port: SCONTROL or SIEFP disabled, flag not set
   flag_already_set,       // event port: the flag was already set (no interrupt)
   cancelled,              // a pending async_post_message was abandoned (partition gone)
+  monitor_id_in_use,      // monitor pages: the (VTL, monitor id) is already registered
+  invalid_monitor_id,     // monitor pages: monitor id >= 128
+  invalid_monitor_page,   // monitor pages: a GPA not 4 KiB aligned, or not guest RAM
 };
 
 const boost::system::error_category& error_category() noexcept;

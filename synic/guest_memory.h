@@ -30,6 +30,19 @@ class GuestMemory {
   // Atomically ORs bits into the little-endian u64 at gpa (8-byte aligned)
   // and returns the previous value; nullopt when not RAM or misaligned.
   virtual std::optional<std::uint64_t> fetch_or_u64(std::uint64_t gpa, std::uint64_t bits) = 0;
+
+  // Atomically ANDs mask into the little-endian u64 at gpa (8-byte aligned)
+  // and returns the previous value; nullopt when not RAM or misaligned.
+  // Monitor pages (synic/monitor) clear the guest's pending bits with it:
+  // a read followed by a write would lose bits another VP sets in between.
+  // The default answers nullopt (unsupported) so that existing
+  // implementations keep compiling; memory that a running guest shares
+  // must override it.
+  virtual std::optional<std::uint64_t> fetch_and_u64(std::uint64_t gpa, std::uint64_t mask) {
+    static_cast<void>(gpa);
+    static_cast<void>(mask);
+    return std::nullopt;
+  }
 };
 
 // Guest RAM as host memory: one or more page-aligned regions, zero-filled.
@@ -53,6 +66,7 @@ class RamGuestMemory final : public GuestMemory {
   bool read(std::uint64_t gpa, std::span<std::byte> out) override;
   bool write(std::uint64_t gpa, std::span<const std::byte> in) override;
   std::optional<std::uint64_t> fetch_or_u64(std::uint64_t gpa, std::uint64_t bits) override;
+  std::optional<std::uint64_t> fetch_and_u64(std::uint64_t gpa, std::uint64_t mask) override;
 
   // Host pointer to [gpa, gpa + len) when it lies inside one region, else
   // nullptr. Stable for the object's lifetime.
@@ -61,6 +75,7 @@ class RamGuestMemory final : public GuestMemory {
 
  private:
   struct Backing;
+  std::uint64_t* aligned_word(std::uint64_t gpa);  // nullptr: misaligned or not RAM
   std::vector<Region> regions_;
   std::vector<std::unique_ptr<Backing>> backing_;
 };

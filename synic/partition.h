@@ -6,13 +6,16 @@
 //
 // TLFS sections: "Synthetic Interrupt Controller (SynIC)", "Message
 // Buffers", "Event Flags", "HvPostMessage", "HvSignalEvent".
-// Not supported here: monitor pages (monitor_support() returns nullptr),
-// synthetic timers (synic/timers), intercept messages, VTL switching.
+// Monitor pages live in synic/monitor: monitor_support() returns the
+// MonitorAccess attached to this partition, nullptr when none is.
+// Not supported here: synthetic timers (synic/timers), intercept messages,
+// VTL switching.
 //
 // Threading, per method:
 //  - thread-safe: add_message_port, add_event_port, post_message,
 //    async_post_message, new_guest_event_port, prefer_os_events,
-//    monitor_support, vp(), vp_count(), vtl_count(), set_observer (before use).
+//    monitor_support, set_monitor_support, vp(), vp_count(), vtl_count(),
+//    set_observer (before use).
 //  - strand-affine (call on vp(n).strand(), i.e. from the VP's CPU slice or
 //    work posted to it): guest_post_message, guest_signal_event, and the
 //    SynicVp register methods.
@@ -42,7 +45,7 @@
 
 namespace softsynic {
 
-class MonitorAccess;  // monitor pages: a later issue
+class MonitorAccess;  // monitor pages: synic/monitor/monitor_access.h
 
 struct PartitionConfig {
   std::uint32_t vp_count = 1;
@@ -117,8 +120,12 @@ class Partition {
 
   // Always false: dispatching to a callback is as cheap as an OS event here.
   bool prefer_os_events() const { return false; }
-  // nullptr until monitor pages are implemented.
-  MonitorAccess* monitor_support() { return nullptr; }
+  // The monitor-page object attached with set_monitor_support(); nullptr
+  // when none is (monitor pages not offered).
+  MonitorAccess* monitor_support();
+  // Called by MonitorAccess's constructor (with itself) and destructor
+  // (with nullptr); hosts do not call it.
+  void set_monitor_support(MonitorAccess* monitor);
 
   // ---- Guest side (strand-affine on vp's strand) ----
 

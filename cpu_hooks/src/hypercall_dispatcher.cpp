@@ -21,7 +21,9 @@
 //  - Reserved fields inside the input blocks are ignored.
 #include "cpu_hooks/src/hypercall_dispatcher.h"
 
+#include <array>
 #include <bit>
+#include <cstddef>
 #include <cstring>
 #include <optional>
 #include <span>
@@ -57,6 +59,22 @@ std::optional<CallShape> shape_of(HvCallCode code) {
       return std::nullopt;
   }
 }
+
+// Hypercall blocks never exceed a page; larger requests (a rep count the
+// guest cannot back) fail their checks and use the heap.
+class Buffer {
+ public:
+  explicit Buffer(std::size_t size) : size_(size) {
+    if (size > kInline) heap_.resize(size);
+  }
+  std::span<std::byte> span() { return {size_ > kInline ? heap_.data() : inline_.data(), size_}; }
+
+ private:
+  static constexpr std::size_t kInline = kHvPageSize;
+  std::size_t size_;
+  std::array<std::byte, kInline> inline_;  // filled by the CallIo before use
+  std::vector<std::byte> heap_;
+};
 
 template <typename T>
 T load_as(std::span<const std::byte> bytes, std::size_t offset) {
@@ -99,8 +117,10 @@ class SlowIo final : public CallIo {
     if (!input.empty() && !memory_.read(input_gpa_, input)) return HvStatus::invalid_parameter;
     // Probe the output block now, so a call never runs when its answer
     // cannot be stored.
-    std::vector<std::byte> probe(output_size);
-    if (output_size != 0 && !memory_.read(output_gpa_, probe)) return HvStatus::invalid_parameter;
+    if (output_size != 0) {
+      Buffer probe(output_size);
+      if (!memory_.read(output_gpa_, probe.span())) return HvStatus::invalid_parameter;
+    }
     return HvStatus::success;
   }
 
@@ -119,7 +139,7 @@ class SlowIo final : public CallIo {
 // GetVpRegisters of one name).
 class FastIo final : public CallIo {
  public:
-  explicit FastIo(FastRegisterBlock& block) : block_(block) {}
+  explicit FastIo(const HypercallArgs& args) : block_(*args.fast), args_(args) {}
 
   HvStatus load(std::span<std::byte> input, std::size_t output_size) override {
     const std::size_t in_slots = (input.size() + 7) / 8;
@@ -128,7 +148,8 @@ class FastIo final : public CallIo {
     if (in_slots > block_.size()) return HvStatus::invalid_hypercall_input;
     if (out_slots != 0 && output_slot_ + out_slots > block_.size()) return HvStatus::invalid_hypercall_input;
     for (std::size_t i = 0; i < in_slots; ++i) {
-      const std::uint64_t slot = block_.get(static_cast<unsigned>(i));
+      const std::uint64_t slot = args_.gpas_are_fast_slots && i < 2 ? (i == 0 ? args_.input_gpa : args_.output_gpa)
+                                                                    : block_.get(static_cast<unsigned>(i));
       std::memcpy(input.data() + i * 8, &slot, std::min<std::size_t>(8, input.size() - i * 8));
     }
     return HvStatus::success;
@@ -142,6 +163,7 @@ class FastIo final : public CallIo {
 
  private:
   FastRegisterBlock& block_;
+  const HypercallArgs& args_;
   std::size_t output_slot_ = 0;
 };
 
@@ -250,25 +272,38 @@ HypercallResult HypercallDispatcher::dispatch(std::uint32_t vp, Vtl vtl, const H
       (c.code() == HvCallCode::signal_event && !features.signal_events))
     return result(HvStatus::access_denied);
 
+  // Fast HvSignalEvent: the whole input is fast slot 0.
+  if (c.fast() && c.code() == HvCallCode::signal_event && args.fast->size() >= 1) {
+    const std::uint64_t slot0 = args.gpas_are_fast_slots ? args.input_gpa : args.fast->get(0);
+    const auto connection_id = static_cast<std::uint32_t>(slot0);
+    const auto flag = static_cast<std::uint16_t>(slot0 >> 32);
+    return result(partition.guest_signal_event(vp, vtl, connection_id, flag));
+  }
+
   const std::size_t count = shape->rep ? c.rep_count() : 0;
-  std::vector<std::byte> input(shape->header + shape->in_element * count);
-  std::vector<std::byte> output(shape->out_element * count);
+  Buffer input_buffer(shape->header + shape->in_element * count);
+  Buffer output_buffer(shape->out_element * count);
+  const std::span<std::byte> input = input_buffer.span();
+  const std::span<std::byte> output = output_buffer.span();
   SlowIo slow(partition.memory(), args.input_gpa, args.output_gpa);
   std::optional<FastIo> fast;
   CallIo* io = &slow;
-  if (c.fast()) io = &fast.emplace(*args.fast);
+  if (c.fast()) io = &fast.emplace(args);
   if (HvStatus s = io->load(input, output.size()); s != HvStatus::success) return result(s, c.rep_start());
 
   Outcome outcome;
   switch (c.code()) {
     case HvCallCode::post_message: {
-      const auto in = load_as<PostMessageInput>(input, 0);
-      if (in.payload_size > kMessagePayloadMax) {
+      // Read in place: the payload is passed as a view of the input block.
+      const auto payload_size = load_as<std::uint32_t>(input, offsetof(PostMessageInput, payload_size));
+      if (payload_size > kMessagePayloadMax) {
         outcome.status = HvStatus::invalid_parameter;
         break;
       }
-      outcome.status = partition.guest_post_message(vp, vtl, in.connection_id, in.message_type,
-                                                    std::span(in.payload.data(), in.payload_size));
+      outcome.status = partition.guest_post_message(
+          vp, vtl, load_as<std::uint32_t>(input, offsetof(PostMessageInput, connection_id)),
+          load_as<std::uint32_t>(input, offsetof(PostMessageInput, message_type)),
+          std::span<const std::byte>(input.data() + offsetof(PostMessageInput, payload), payload_size));
       break;
     }
     case HvCallCode::signal_event: {
@@ -290,7 +325,7 @@ HypercallResult HypercallDispatcher::dispatch(std::uint32_t vp, Vtl vtl, const H
   if (shape->out_element != 0 && outcome.reps > c.rep_start()) {
     const std::size_t first = shape->out_element * c.rep_start();
     const std::size_t end = shape->out_element * outcome.reps;
-    io->store(first, std::span<const std::byte>(output).subspan(first, end - first));
+    io->store(first, std::span<const std::byte>(output.subspan(first, end - first)));
   }
   return result(outcome.status, outcome.reps);
 }

@@ -34,6 +34,10 @@ struct HypercallArgs {
   std::uint64_t input_gpa = 0;   // slow calls
   std::uint64_t output_gpa = 0;  // slow calls
   FastRegisterBlock* fast = nullptr;  // fast calls
+  // The front end read fast slots 0 and 1 already: they are input_gpa and
+  // output_gpa (x86-64 RDX and R8, or EBX:ECX and EDI:ESI), so the
+  // dispatcher need not read them again through `fast`.
+  bool gpas_are_fast_slots = false;
 };
 
 class HypercallDispatcher {

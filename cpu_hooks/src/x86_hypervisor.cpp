@@ -164,6 +164,7 @@ HypercallOutcome X86Hypervisor::hypercall(std::uint32_t vp, Vtl vtl, X86Register
   X86FastBlock fast(regs, impl_->config.features.xmm_fast_hypercalls);
   detail::HypercallArgs args;
   args.fast = &fast;
+  args.gpas_are_fast_slots = true;
   if (long_mode) {
     args.control = HypercallControl(regs.get(X86Reg::rcx));
     args.input_gpa = regs.get(X86Reg::rdx);

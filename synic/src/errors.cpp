@@ -27,6 +27,9 @@ constexpr std::array kErrorNames = {
     ErrorName{Error::sint_not_ready, "sint_not_ready"},
     ErrorName{Error::flag_already_set, "flag_already_set"},
     ErrorName{Error::cancelled, "cancelled"},
+    ErrorName{Error::monitor_id_in_use, "monitor_id_in_use"},
+    ErrorName{Error::invalid_monitor_id, "invalid_monitor_id"},
+    ErrorName{Error::invalid_monitor_page, "invalid_monitor_page"},
 };
 
 class Category final : public boost::system::error_category {

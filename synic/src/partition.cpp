@@ -1,10 +1,12 @@
 // Partition: configuration checks, the host API (ports, posts, guest event
 // ports, backpressure) and the guest side of the port registry.
 // TLFS: "Synthetic Interrupt Controller (SynIC)", "HvPostMessage",
-// "HvSignalEvent". Not supported: monitor pages (monitor_support() is
-// nullptr), intercept messages, VTL switching.
+// "HvSignalEvent". Monitor pages are synic/monitor's (monitor_support()
+// returns the attached MonitorAccess). Not supported: intercept messages,
+// VTL switching.
 #include "synic/partition.h"
 
+#include <atomic>
 #include <cstring>
 #include <stdexcept>
 
@@ -76,6 +78,7 @@ void check_config(const PartitionConfig& c) {
 struct Partition::Impl {
   std::shared_ptr<detail::PartitionState> state;
   std::vector<std::unique_ptr<SynicVp>> vps;
+  std::atomic<MonitorAccess*> monitor{nullptr};
 
   detail::VpCore& core(std::uint32_t vp) { return *state->vps[vp]; }
   const PartitionConfig& config() const { return state->config; }
@@ -110,6 +113,10 @@ SynicVp& Partition::vp(std::uint32_t index) {
 }
 
 GuestMemory& Partition::memory() { return impl_->state->memory; }
+
+MonitorAccess* Partition::monitor_support() { return impl_->monitor.load(std::memory_order_acquire); }
+
+void Partition::set_monitor_support(MonitorAccess* monitor) { impl_->monitor.store(monitor, std::memory_order_release); }
 
 void Partition::set_observer(SynicObserver* observer) { impl_->state->observer.store(observer, std::memory_order_release); }
 

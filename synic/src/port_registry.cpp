@@ -1,45 +1,103 @@
 // PortRegistry: connection ids, minimum VTLs and safe unregistration.
 // TLFS: "HvPostMessage", "HvSignalEvent". Not supported: port ids.
+//
+// Why it is safe without reader locks:
+//  - A reader swaps kLookingUp into its VP's slot (seq_cst) before it loads
+//    the snapshot (seq_cst); a writer publishes (seq_cst) before it reads
+//    the slots (seq_cst). So a writer either sees the reader looking up or
+//    the reader finds the new snapshot.
+//  - Snapshots own their entries and are retired, not freed, when replaced.
+//    A retired snapshot is freed once, under the writer mutex, no slot is
+//    looking up and no slot calls an entry the current snapshot lacks (an
+//    entry released from inside its own callback is still running).
+//  - Release waits until no other VP's slot is looking up or calling the
+//    entry; the releasing thread's own dispatches are not waited for.
 #include "synic/src/port_registry.h"
 
+#include <algorithm>
+#include <bit>
+#include <chrono>
 #include <exception>
-#include <mutex>
+#include <thread>
 
 #include "synic/errors.h"
 
 namespace softsynic::detail {
 
 struct PortRegistry::Entry {
-  bool message_kind;
+  bool message_kind = false;
   Vtl minimum_vtl = 0;
   std::shared_ptr<MessagePort> message_port;
   std::shared_ptr<EventPort> event_port;
-  std::atomic<std::uint32_t> active{0};  // calls in flight
+};
+
+// Immutable once published: an open-addressing table of connection ids.
+struct PortRegistry::Snapshot {
+  struct Cell {
+    std::uint32_t connection_id = 0;
+    const Entry* entry = nullptr;  // nullptr: empty cell
+  };
+
+  std::unordered_map<std::uint32_t, std::shared_ptr<Entry>> ports;  // owns the entries
+  std::vector<Cell> cells;
+  std::uint32_t shift = 32;
+
+  static std::uint32_t hash(std::uint32_t id) { return id * 0x9E3779B1u; }
+
+  void build() {
+    const std::size_t capacity = std::bit_ceil(std::max<std::size_t>(8, ports.size() * 2));
+    shift = 32 - static_cast<std::uint32_t>(std::countr_zero(capacity));
+    cells.assign(capacity, Cell{});
+    for (const auto& [id, entry] : ports) {
+      std::size_t i = hash(id) >> shift;
+      while (cells[i].entry != nullptr) i = (i + 1) & (capacity - 1);
+      cells[i] = Cell{id, entry.get()};
+    }
+  }
+
+  // At most half full, so an empty cell ends every probe.
+  const Entry* find(std::uint32_t id) const {
+    const std::size_t mask = cells.size() - 1;
+    for (std::size_t i = hash(id) >> shift;; i = (i + 1) & mask) {
+      const Cell& c = cells[i];
+      if (c.entry == nullptr || c.connection_id == id) return c.entry;
+    }
+  }
+
+  bool holds(const Entry* e) const {
+    for (const auto& [id, entry] : ports)
+      if (entry.get() == e) return true;
+    return false;
+  }
 };
 
 namespace {
 
-// The entry this thread is calling into, so that a port releasing its own
-// handle from its callback does not wait for itself.
-thread_local const PortRegistry::Entry* t_dispatching = nullptr;
+const PortRegistry::Entry kLookingUpEntry{};
+const PortRegistry::Entry* const kLookingUp = &kLookingUpEntry;
 
-class InFlight {
- public:
-  explicit InFlight(std::shared_ptr<PortRegistry::Entry> e) : entry_(std::move(e)), outer_(t_dispatching) {
-    t_dispatching = entry_.get();
-  }
-  ~InFlight() {
-    t_dispatching = outer_;
-    entry_->active.fetch_sub(1, std::memory_order_acq_rel);
-    entry_->active.notify_all();
-  }
-  InFlight(const InFlight&) = delete;
-  InFlight& operator=(const InFlight&) = delete;
-
- private:
-  std::shared_ptr<PortRegistry::Entry> entry_;
-  const PortRegistry::Entry* outer_;
+// The dispatches this thread is inside, innermost first: a port that drops
+// a handle from its callback must not wait for its own VP.
+struct Frame {
+  const PortRegistry::Slot* slot;
+  const Frame* outer;
 };
+thread_local const Frame* t_top = nullptr;
+
+bool own_slot(const PortRegistry::Slot* slot) {
+  for (const Frame* f = t_top; f != nullptr; f = f->outer)
+    if (f->slot == slot) return true;
+  return false;
+}
+
+// Releases are rare and callbacks short: poll, backing off to short sleeps.
+void back_off(unsigned& round) {
+  if (++round < 64) {
+    std::this_thread::yield();
+  } else {
+    std::this_thread::sleep_for(std::chrono::microseconds(std::min(1000u, round)));
+  }
+}
 
 std::string exception_text(const char* where) {
   try {
@@ -54,7 +112,58 @@ std::string exception_text(const char* where) {
 }  // namespace
 
 PortRegistry::PortRegistry(std::uint8_t vtl_count, ErrorHook on_error)
-    : vtl_count_(vtl_count), on_error_(std::move(on_error)) {}
+    : vtl_count_(vtl_count), on_error_(std::move(on_error)) {
+  auto empty = std::make_unique<Snapshot>();
+  empty->build();
+  snapshot_.store(empty.release(), std::memory_order_release);
+}
+
+// Handles hold the registry weakly, so none releases into it now; the
+// partition is destroyed only once its strands are quiet.
+PortRegistry::~PortRegistry() {
+  delete snapshot_.load(std::memory_order_acquire);
+  for (auto& c : chunks_) delete[] c.load(std::memory_order_acquire);
+}
+
+PortRegistry::Slot& PortRegistry::slot(std::uint32_t vp) {
+  const std::size_t chunk = vp / kChunkSlots;
+  if (chunk < kChunks) {
+    if (Slot* slots = chunks_[chunk].load(std::memory_order_acquire)) return slots[vp % kChunkSlots];
+  }
+  return make_slot(vp);
+}
+
+PortRegistry::Slot& PortRegistry::make_slot(std::uint32_t vp) {
+  const std::size_t chunk = vp / kChunkSlots;
+  if (chunk >= kChunks) {
+    std::lock_guard lock(overflow_mutex_);
+    auto& s = overflow_[vp];
+    if (!s) s = std::make_unique<Slot>();
+    return *s;
+  }
+  // Counted before the chunk is published: a dispatch that found the chunk
+  // is then ordered after the count, so a writer that missed the count
+  // also finds that dispatch reading the new snapshot.
+  for (std::size_t used = chunks_used_.load(std::memory_order_seq_cst);
+       used <= chunk && !chunks_used_.compare_exchange_weak(used, chunk + 1, std::memory_order_seq_cst);) {
+  }
+  Slot* fresh = new Slot[kChunkSlots];
+  Slot* expected = nullptr;
+  if (chunks_[chunk].compare_exchange_strong(expected, fresh, std::memory_order_seq_cst))
+    return fresh[vp % kChunkSlots];
+  delete[] fresh;  // another VP of the chunk created it first
+  return expected[vp % kChunkSlots];
+}
+
+template <typename F>
+void PortRegistry::for_each_slot(F&& f) {
+  const std::size_t used = chunks_used_.load(std::memory_order_seq_cst);
+  for (std::size_t c = 0; c < used; ++c)
+    if (Slot* slots = chunks_[c].load(std::memory_order_seq_cst))
+      for (std::size_t i = 0; i < kChunkSlots; ++i) f(slots[i]);
+  std::lock_guard lock(overflow_mutex_);
+  for (auto& [vp, s] : overflow_) f(*s);
+}
 
 boost::system::result<PortHandle> PortRegistry::add_message_port(std::uint32_t connection_id, Vtl minimum_vtl,
                                                                  std::shared_ptr<MessagePort> port) {
@@ -74,13 +183,35 @@ boost::system::result<PortHandle> PortRegistry::add_event_port(std::uint32_t con
   return add(connection_id, minimum_vtl, std::move(e));
 }
 
+void PortRegistry::replace(std::unique_ptr<Snapshot> next) {
+  next->build();
+  retired_.emplace_back(snapshot_.exchange(next.release(), std::memory_order_seq_cst));
+}
+
+void PortRegistry::reclaim() {
+  if (retired_.empty()) return;
+  const Snapshot* current = snapshot_.load(std::memory_order_relaxed);
+  bool in_use = false;
+  for_each_slot([&](Slot& s) {
+    const Entry* e = s.calling.load(std::memory_order_seq_cst);
+    in_use = in_use || e == kLookingUp || (e != nullptr && !current->holds(e));
+  });
+  if (!in_use) retired_.clear();
+}
+
 boost::system::result<PortHandle> PortRegistry::add(std::uint32_t connection_id, Vtl minimum_vtl,
                                                     std::shared_ptr<Entry> entry) {
   if (minimum_vtl >= vtl_count_) return make_error_code(Error::invalid_vtl);
   entry->minimum_vtl = minimum_vtl;
   {
-    std::unique_lock lock(mutex_);
-    if (!ports_.emplace(connection_id, entry).second) return make_error_code(Error::connection_id_in_use);
+    std::lock_guard lock(mutex_);
+    const Snapshot* current = snapshot_.load(std::memory_order_relaxed);
+    if (current->ports.contains(connection_id)) return make_error_code(Error::connection_id_in_use);
+    auto next = std::make_unique<Snapshot>();
+    next->ports = current->ports;
+    next->ports.emplace(connection_id, entry);
+    replace(std::move(next));
+    reclaim();
   }
   // The handle may outlive the partition: it then has nothing to remove.
   std::weak_ptr<PortRegistry> weak = weak_from_this();
@@ -91,34 +222,56 @@ boost::system::result<PortHandle> PortRegistry::add(std::uint32_t connection_id,
 
 void PortRegistry::release(std::uint32_t connection_id, const std::shared_ptr<Entry>& entry) {
   {
-    std::unique_lock lock(mutex_);
-    auto it = ports_.find(connection_id);
-    if (it != ports_.end() && it->second == entry) ports_.erase(it);
+    std::lock_guard lock(mutex_);
+    const Snapshot* current = snapshot_.load(std::memory_order_relaxed);
+    auto it = current->ports.find(connection_id);
+    if (it == current->ports.end() || it->second != entry) return;
+    auto next = std::make_unique<Snapshot>();
+    next->ports = current->ports;
+    next->ports.erase(connection_id);
+    replace(std::move(next));
   }
-  // New calls can no longer find the entry; wait for those in flight,
-  // except our own when a port drops its handle from its callback.
-  const std::uint32_t own = t_dispatching == entry.get() ? 1 : 0;
-  for (auto n = entry->active.load(std::memory_order_acquire); n > own; n = entry->active.load(std::memory_order_acquire))
-    entry->active.wait(n, std::memory_order_acquire);
+  // New calls can no longer find the entry; wait for those in flight (not
+  // under the mutex: a port may add or release from its callback).
+  for_each_slot([&](Slot& s) {
+    if (own_slot(&s)) return;
+    unsigned round = 0;
+    for (const Entry* e = s.calling.load(std::memory_order_seq_cst); e == entry.get() || e == kLookingUp;
+         e = s.calling.load(std::memory_order_seq_cst))
+      back_off(round);
+  });
+  std::lock_guard lock(mutex_);
+  reclaim();
 }
 
 template <typename Call>
-HvStatus PortRegistry::dispatch(std::uint32_t connection_id, Vtl vtl, bool message_kind, Call&& call) {
-  std::shared_ptr<Entry> entry;
-  {
-    std::shared_lock lock(mutex_);
-    auto it = ports_.find(connection_id);
-    if (it == ports_.end() || it->second->message_kind != message_kind) return HvStatus::invalid_connection_id;
-    if (vtl < it->second->minimum_vtl) return HvStatus::operation_denied;
-    entry = it->second;
-    entry->active.fetch_add(1, std::memory_order_acq_rel);
-  }
-  InFlight in_flight(entry);
-  return call(*entry);
+HvStatus PortRegistry::dispatch(std::uint32_t vp, std::uint32_t connection_id, Vtl vtl, bool message_kind,
+                                Call&& call) {
+  Slot& s = slot(vp);
+  const Entry* const outer = s.calling.exchange(kLookingUp, std::memory_order_seq_cst);
+  const Frame frame{&s, t_top};
+  t_top = &frame;
+  struct Exit {
+    Slot& s;
+    const Entry* outer;
+    const Frame* outer_frame;
+    ~Exit() {
+      t_top = outer_frame;
+      s.calling.store(outer, std::memory_order_release);
+    }
+  } exit{s, outer, frame.outer};
+
+  const Entry* e = snapshot_.load(std::memory_order_seq_cst)->find(connection_id);
+  if (e == nullptr || e->message_kind != message_kind) return HvStatus::invalid_connection_id;
+  if (vtl < e->minimum_vtl) return HvStatus::operation_denied;
+  // A nested call stays "looking up", which also covers the outer call's
+  // entry while it is hidden.
+  if (outer == nullptr) s.calling.store(e, std::memory_order_release);
+  return call(*e);
 }
 
 HvStatus PortRegistry::post(const GuestMessage& message) {
-  return dispatch(message.connection_id, message.vtl, true, [&](Entry& e) {
+  return dispatch(message.vp, message.connection_id, message.vtl, true, [&](const Entry& e) {
     try {
       return e.message_port->on_message(message) ? HvStatus::success : HvStatus::insufficient_buffers;
     } catch (...) {
@@ -129,7 +282,7 @@ HvStatus PortRegistry::post(const GuestMessage& message) {
 }
 
 HvStatus PortRegistry::signal(const GuestEvent& event) {
-  return dispatch(event.connection_id, event.vtl, false, [&](Entry& e) {
+  return dispatch(event.vp, event.connection_id, event.vtl, false, [&](const Entry& e) {
     try {
       e.event_port->on_event(event);
     } catch (...) {

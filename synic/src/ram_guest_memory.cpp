@@ -68,13 +68,22 @@ bool RamGuestMemory::write(std::uint64_t gpa, std::span<const std::byte> in) {
   return true;
 }
 
+std::uint64_t* RamGuestMemory::aligned_word(std::uint64_t gpa) {
+  if (gpa % sizeof(std::uint64_t) != 0) return nullptr;
+  // Regions are page aligned, so an aligned gpa is an aligned host pointer.
+  return reinterpret_cast<std::uint64_t*>(host_pointer(gpa, sizeof(std::uint64_t)));
+}
+
 std::optional<std::uint64_t> RamGuestMemory::fetch_or_u64(std::uint64_t gpa, std::uint64_t bits) {
-  if (gpa % sizeof(std::uint64_t) != 0) return std::nullopt;
-  std::byte* p = host_pointer(gpa, sizeof(std::uint64_t));
+  std::uint64_t* p = aligned_word(gpa);
   if (p == nullptr) return std::nullopt;
-  // Regions are page aligned, so p is 8-byte aligned here.
-  std::atomic_ref<std::uint64_t> word(*reinterpret_cast<std::uint64_t*>(p));
-  return word.fetch_or(bits, std::memory_order_acq_rel);
+  return std::atomic_ref<std::uint64_t>(*p).fetch_or(bits, std::memory_order_acq_rel);
+}
+
+std::optional<std::uint64_t> RamGuestMemory::fetch_and_u64(std::uint64_t gpa, std::uint64_t mask) {
+  std::uint64_t* p = aligned_word(gpa);
+  if (p == nullptr) return std::nullopt;
+  return std::atomic_ref<std::uint64_t>(*p).fetch_and(mask, std::memory_order_acq_rel);
 }
 
 }  // namespace softsynic

@@ -56,24 +56,43 @@ std::string where(std::uint32_t vp, Vtl vtl) {
 
 }  // namespace
 
-VpCore::VtlState::VtlState(VpCore& vp, Vtl vtl, std::uint32_t capacity) {
-  for (auto& s : sints) s.store(SintReg::kReset, std::memory_order_relaxed);
-  const boost::asio::any_io_executor fallback = vp.strand_;
-  for (unsigned n = 0; n < kSintCount; ++n)
-    queues[n] = std::make_unique<SintQueue>(capacity, fallback, [&vp, vtl, n](const HvMessage& m) {
-      // A waiting async post is reported when it enters the queue.
-      SynicEvent e = vp.event(SynicEventKind::host_post_queued, vtl, n);
-      e.message_type = m.header.message_type;
-      e.payload = std::span(m.payload).first(m.header.payload_size);
-      vp.state_.notify(e);
-    });
+VpCore::VtlState::~VtlState() {
+  for (auto& q : queues) delete q.load(std::memory_order_acquire);
 }
 
 VpCore::VpCore(PartitionState& state, std::uint32_t index, boost::asio::any_io_executor executor)
     : state_(state), index_(index), strand_(boost::asio::make_strand(std::move(executor))) {
-  for (Vtl v = 0; v < state.config.vtl_count; ++v)
-    vtls_.push_back(std::make_unique<VtlState>(*this, v, state.config.sint_queue_capacity));
+  for (Vtl v = 0; v < state.config.vtl_count; ++v) {
+    auto vtl = std::make_unique<VtlState>();
+    for (auto& s : vtl->sints) s.store(SintReg::kReset, std::memory_order_relaxed);
+    vtls_.push_back(std::move(vtl));
+  }
 }
+
+SintQueue* VpCore::queue(Vtl vtl, unsigned sint) const {
+  return vtls_[vtl]->queues[sint].load(std::memory_order_acquire);
+}
+
+SintQueue& VpCore::make_queue(Vtl vtl, unsigned sint) {
+  auto& slot = vtls_[vtl]->queues[sint];
+  if (SintQueue* q = slot.load(std::memory_order_acquire)) return *q;
+  auto fresh = std::make_unique<SintQueue>(
+      state_.config.sint_queue_capacity, boost::asio::any_io_executor(strand_), [this, vtl, sint](const HvMessage& m) {
+        // A waiting async post is reported when it enters the queue.
+        if (!observed()) return;
+        SynicEvent e = event(SynicEventKind::host_post_queued, vtl, sint);
+        e.message_type = m.header.message_type;
+        e.payload = std::span(m.payload).first(m.header.payload_size);
+        state_.notify(e);
+      });
+  SintQueue* expected = nullptr;
+  // Two first posts may race: one queue wins, the other is dropped unused.
+  if (slot.compare_exchange_strong(expected, fresh.get(), std::memory_order_acq_rel, std::memory_order_acquire))
+    return *fresh.release();
+  return *expected;
+}
+
+bool VpCore::observed() const { return state_.observer.load(std::memory_order_relaxed) != nullptr; }
 
 VpCore::VtlState* VpCore::vtl_state(Vtl vtl) const {
   return vtl < vtls_.size() ? vtls_[vtl].get() : nullptr;
@@ -129,6 +148,7 @@ RegisterAccess VpCore::write_register(Vtl vtl, HvRegisterName name, std::uint64_
   auto* v = vtl_state(vtl);
   if (v == nullptr) return RegisterAccess::invalid;
   auto note = [&] {
+    if (!observed()) return;
     SynicEvent e = event(SynicEventKind::register_write, vtl);
     e.reg = static_cast<std::uint32_t>(name);
     e.value = value;
@@ -154,7 +174,7 @@ RegisterAccess VpCore::write_register(Vtl vtl, HvRegisterName name, std::uint64_
       deliver_all(vtl);
       return RegisterAccess::ok;
     case HvRegisterName::eom:
-      state_.notify(event(SynicEventKind::eom, vtl));
+      if (observed()) state_.notify(event(SynicEventKind::eom, vtl));
       deliver_all(vtl);
       return RegisterAccess::ok;
     default: {
@@ -213,26 +233,29 @@ SintReg VpCore::sint(Vtl vtl, unsigned n) const {
 }
 std::size_t VpCore::queued_messages(Vtl vtl, unsigned sint) const {
   const auto* v = vtl_state(vtl);
-  return v && sint < kSintCount ? v->queues[sint]->size() : 0;
+  if (v == nullptr || sint >= kSintCount) return 0;
+  const SintQueue* q = v->queues[sint].load(std::memory_order_acquire);
+  return q != nullptr ? q->size() : 0;
 }
 
 // ---- Host to guest messages ----
 
 Error VpCore::post(Vtl vtl, unsigned sint, const HvMessage& message) {
-  if (!vtls_[vtl]->queues[sint]->try_push(message)) return Error::queue_full;
+  if (!make_queue(vtl, sint).try_push(message)) return Error::queue_full;
   mark_pending(vtl, sint);
   return Error::ok;
 }
 
 bool VpCore::post_or_wait(Vtl vtl, unsigned sint, const HvMessage& message, SintQueue::Handler handler) {
-  if (!vtls_[vtl]->queues[sint]->push_or_wait(message, std::move(handler))) return false;
+  if (!make_queue(vtl, sint).push_or_wait(message, std::move(handler))) return false;
   mark_pending(vtl, sint);
   return true;
 }
 
 void VpCore::cancel_waiters() {
   for (auto& v : vtls_)
-    for (auto& q : v->queues) q->cancel_waiters();
+    for (auto& q : v->queues)
+      if (SintQueue* queue = q.load(std::memory_order_acquire)) queue->cancel_waiters();
 }
 
 void VpCore::mark_pending(Vtl vtl, unsigned sint) {
@@ -247,9 +270,15 @@ void VpCore::mark_pending(Vtl vtl, unsigned sint) {
 void VpCore::deliver_pending() {
   drain_scheduled_.store(false, std::memory_order_seq_cst);
   const std::uint64_t mask = pending_.exchange(0, std::memory_order_seq_cst);
-  for (Vtl vtl = 0; vtl < vtls_.size(); ++vtl)
-    for (unsigned n = 0; n < kSintCount; ++n)
-      if (((mask >> (vtl * kSintCount + n)) & 1) != 0 || vtls_[vtl]->queues[n]->size() != 0) deliver(vtl, n);
+  for (Vtl vtl = 0; vtl < vtls_.size(); ++vtl) {
+    // SINTs with a new post or still holding messages, in SINT order; a
+    // SINT never posted to has no queue and is skipped without a look.
+    const auto posted = static_cast<std::uint16_t>(mask >> (vtl * kSintCount));
+    for (unsigned n = 0; n < kSintCount; ++n) {
+      const SintQueue* q = queue(vtl, n);
+      if (q != nullptr && (((posted >> n) & 1) != 0 || q->size() != 0)) deliver(vtl, n);
+    }
+  }
 }
 
 void VpCore::deliver_all(Vtl vtl) {
@@ -258,7 +287,9 @@ void VpCore::deliver_all(Vtl vtl) {
 
 void VpCore::deliver(Vtl vtl, unsigned sint) {
   auto& v = *vtls_[vtl];
-  auto& queue = *v.queues[sint];
+  SintQueue* const q = v.queues[sint].load(std::memory_order_acquire);
+  if (q == nullptr) return;  // nothing ever posted to this SINT
+  auto& queue = *q;
   GuestMemory& memory = state_.memory;
   while (queue.size() != 0) {
     const ScontrolReg scontrol(v.scontrol.load(std::memory_order_acquire));
@@ -281,7 +312,8 @@ void VpCore::deliver(Vtl vtl, unsigned sint) {
     if (type != 0) {
       // Busy: ask the guest for an EOM once it frees the slot.
       const auto old = memory.fetch_or_u64(slot, kPendingBit);
-      if (old && (*old & kPendingBit) == 0) state_.notify(event(SynicEventKind::message_pending_set, vtl, sint));
+      if (old && (*old & kPendingBit) == 0 && observed())
+        state_.notify(event(SynicEventKind::message_pending_set, vtl, sint));
       return;
     }
 
@@ -293,10 +325,12 @@ void VpCore::deliver(Vtl vtl, unsigned sint) {
       state_.report("SIMP slot write failed on " + where(index_, vtl) + "; message stays queued");
       return;
     }
-    SynicEvent delivered = event(SynicEventKind::message_delivered, vtl, sint);
-    delivered.message_type = message->header.message_type;
-    delivered.payload = std::span(message->payload).first(message->header.payload_size);
-    state_.notify(delivered);
+    if (observed()) {
+      SynicEvent delivered = event(SynicEventKind::message_delivered, vtl, sint);
+      delivered.message_type = message->header.message_type;
+      delivered.payload = std::span(message->payload).first(message->header.payload_size);
+      state_.notify(delivered);
+    }
     queue.pop_front();
     if (!reg.polling()) raise(vtl, sint, reg);
   }
@@ -309,10 +343,12 @@ void VpCore::raise(Vtl vtl, unsigned sint, SintReg reg) {
                   " interrupt dropped");
     return;
   }
-  SynicEvent e = event(SynicEventKind::interrupt_requested, vtl, sint);
-  e.vector = reg.vector();
-  e.auto_eoi = reg.auto_eoi();
-  state_.notify(e);
+  if (observed()) {
+    SynicEvent e = event(SynicEventKind::interrupt_requested, vtl, sint);
+    e.vector = reg.vector();
+    e.auto_eoi = reg.auto_eoi();
+    state_.notify(e);
+  }
   sink->request_interrupt(reg.vector(), reg.auto_eoi());
 }
 
@@ -331,15 +367,15 @@ Error VpCore::signal_event(Vtl vtl, unsigned sint, std::uint16_t flag, bool& rai
   const auto old = state_.memory.fetch_or_u64(word, bit);
   if (!old) return Error::sint_not_ready;
 
-  SynicEvent e = event(SynicEventKind::event_flag_set, vtl, sint);
-  e.flag = flag;
-  if ((*old & bit) != 0) {
+  const bool already_set = (*old & bit) != 0;
+  raised = !already_set && !reg.masked() && !reg.polling();
+  if (observed()) {
+    SynicEvent e = event(SynicEventKind::event_flag_set, vtl, sint);
+    e.flag = flag;
+    e.raised = raised;
     state_.notify(e);
-    return Error::flag_already_set;
   }
-  raised = !reg.masked() && !reg.polling();
-  e.raised = raised;
-  state_.notify(e);
+  if (already_set) return Error::flag_already_set;
   if (raised) raise(vtl, sint, reg);
   return Error::ok;
 }

@@ -63,17 +63,25 @@ class VpCore {
 
  private:
   struct VtlState {
-    VtlState(VpCore& vp, Vtl vtl, std::uint32_t capacity);
+    VtlState() = default;
+    ~VtlState();
+    VtlState(const VtlState&) = delete;
+    VtlState& operator=(const VtlState&) = delete;
     std::atomic<std::uint64_t> scontrol{0};
     std::atomic<std::uint64_t> simp{0};
     std::atomic<std::uint64_t> siefp{0};
     std::array<std::atomic<std::uint64_t>, kSintCount> sints;
     std::atomic<InterruptSink*> sink{nullptr};
-    std::array<std::unique_ptr<SintQueue>, kSintCount> queues;
+    // Created on a SINT's first post (idle SINTs cost a pointer); never
+    // replaced once set, freed with the VP.
+    std::array<std::atomic<SintQueue*>, kSintCount> queues{};
     bool simp_fault_reported = false;  // strand only
   };
 
   VtlState* vtl_state(Vtl vtl) const;
+  SintQueue* queue(Vtl vtl, unsigned sint) const;  // nullptr: nothing posted yet
+  SintQueue& make_queue(Vtl vtl, unsigned sint);     // thread-safe
+  bool observed() const;
   void mark_pending(Vtl vtl, unsigned sint);
   void deliver(Vtl vtl, unsigned sint);
   void deliver_all(Vtl vtl);
