@@ -8,6 +8,8 @@
 
 #include "emu/host_ports.h"
 #include "emu/replay/host_port_observer.h"
+#include "synic/monitor/callback_event_port.h"
+#include "synic/monitor/monitor_access.h"
 
 namespace softsynic::emu {
 namespace {
@@ -55,6 +57,15 @@ class HostTestPorts::Commands final : public MessagePort {
     HostCommand c{};
     if (m.payload.size() < sizeof c) return true;
     std::memcpy(&c, m.payload.data(), sizeof c);
+    switch (static_cast<HostCommandOp>(c.op)) {
+      case HostCommandOp::monitor_page:
+      case HostCommandOp::monitor_register:
+      case HostCommandOp::monitor_query:
+        ports_.monitor_command(m.vtl, m.vp, m.payload);
+        return true;
+      default:
+        break;
+    }
     if (c.sint >= kSintCount || c.target_vp >= ports_.partition_.vp_count()) return true;
     const auto sint = static_cast<std::uint8_t>(c.sint);
     switch (static_cast<HostCommandOp>(c.op)) {
@@ -100,8 +111,8 @@ PortHandle HostTestPorts::add(const char* id, std::uint32_t connection_id, std::
   return std::move(*result);
 }
 
-HostTestPorts::HostTestPorts(Partition& partition, replay::HostPortObserver* observer)
-    : partition_(partition), observer_(observer) {
+HostTestPorts::HostTestPorts(Partition& partition, replay::HostPortObserver* observer, MonitorAccess* monitor)
+    : partition_(partition), observer_(observer), monitor_(monitor) {
   echo_ = add(kEchoId, kEchoConnectionId, std::make_shared<Echo>(*this));
   events_ = add(kEventsId, kEventConnectionId, std::make_shared<Events>(*this));
   commands_ = add(kCommandsId, kCommandConnectionId, std::make_shared<Commands>(*this));
@@ -112,7 +123,68 @@ void HostTestPorts::taken(const char* id) {
   if (observer_) observer_->on_take_port_message(id, 1);
 }
 
-HostTestPorts::~HostTestPorts() = default;
+HostTestPorts::~HostTestPorts() {
+  // Unregister the monitor ids before the counters they count into go.
+  std::lock_guard lock(monitor_mutex_);
+  monitor_ids_.clear();
+}
+
+void HostTestPorts::monitor_command(Vtl vtl, std::uint32_t vp, std::span<const std::byte> payload) {
+  HostMonitorCommand c{};
+  HostMonitorReply reply{};
+  if (payload.size() < sizeof c) {
+    reply.status = kMonitorBadCommand;
+  } else if (monitor_ == nullptr) {
+    reply.status = kMonitorUnavailable;
+  } else {
+    std::memcpy(&c, payload.data(), sizeof c);
+    reply.status = 0;
+    switch (static_cast<HostCommandOp>(c.op)) {
+      case HostCommandOp::monitor_page: {
+        std::optional<MonitorPageGpas> pages;
+        if (c.page_gpa != 0) pages = MonitorPageGpas{0, c.page_gpa};
+        reply.status = static_cast<std::uint32_t>(monitor_->set_monitor_page(vtl, pages).value());
+        break;
+      }
+      case HostCommandOp::monitor_register: {
+        std::lock_guard lock(monitor_mutex_);
+        for (std::uint64_t id = c.first_id; id < std::uint64_t{c.first_id} + c.id_count; ++id) {
+          MonitorRegistration r;
+          r.connection_id = kMonitorConnectionIdBase + static_cast<std::uint32_t>(id);
+          r.latency_100ns = static_cast<std::uint16_t>(std::min<std::uint32_t>(c.latency_100ns, 0xFFFF));
+          r.vp = vp;
+          r.port = make_callback_event_port([this, id](const GuestEvent&) {
+            if (id < monitor_counts_.size()) monitor_counts_[id].fetch_add(1, std::memory_order_relaxed);
+            monitor_signals_.fetch_add(1, std::memory_order_relaxed);
+          });
+          auto handle = monitor_->register_monitor(vtl, static_cast<std::uint8_t>(std::min<std::uint64_t>(id, 0xFF)), r);
+          if (!handle) {
+            reply.status = static_cast<std::uint32_t>(handle.error().value());
+            break;
+          }
+          monitor_ids_.push_back(std::move(*handle));
+        }
+        break;
+      }
+      case HostCommandOp::monitor_query:
+      default:
+        break;
+    }
+    const MonitorStats stats = monitor_->stats();
+    reply.port_signals = monitor_signals_.load(std::memory_order_relaxed);
+    reply.signals = stats.signals;
+    reply.unknown_ids = stats.unknown_ids;
+    reply.cancelled = stats.cancelled;
+    reply.undelivered = stats.undelivered;
+    reply.write_reports = stats.write_reports;
+    for (std::uint32_t i = 0; i < kMonitorReplyIds; ++i) {
+      const std::uint64_t id = std::uint64_t{c.first_id} + i;
+      reply.id_counts[i] =
+          id < monitor_counts_.size() ? static_cast<std::uint32_t>(monitor_counts_[id].load(std::memory_order_relaxed)) : 0;
+    }
+  }
+  partition_.post_message(vtl, vp, kReplySint, kMonitorReplyType, std::as_bytes(std::span(&reply, 1)));
+}
 
 boost::system::error_code HostTestPorts::signal(Vtl vtl, std::uint32_t vp, std::uint8_t sint, std::uint16_t flag) {
   std::lock_guard lock(mutex_);

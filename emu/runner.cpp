@@ -1,6 +1,7 @@
 // Runner: machine assembly and the slice schedule; see runner.h.
 #include "emu/runner.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -8,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 #include <boost/asio/post.hpp>
@@ -15,10 +17,13 @@
 #include "emu/event_log.h"
 #include "emu/host_test_ports.h"
 #include "emu/image_loader.h"
+#include "emu/monitor_page_watch.h"
 #include "synic/executor.h"
 #include "synic/guest_memory.h"
 #include "synic/partition.h"
+#include "synic/monitor/monitor_access.h"
 #include "synic/time_source.h"
+#include "synic/timers/synthetic_timers.h"
 
 #ifdef SOFTSYNIC_EMU_HAVE_RECORDER
 #include <fstream>
@@ -45,6 +50,20 @@ constexpr std::uint16_t kElfMachineAarch64 = 183;
 // Threaded mode: every VP parked and nothing happening for this long is a
 // deadlock (deterministic mode knows it exactly: the executor ran dry).
 constexpr auto kThreadedIdleLimit = std::chrono::milliseconds(500);
+// Threaded mode: how often the watcher looks for a halted partition whose
+// clock can jump to the next deadline.
+constexpr auto kThreadedWatchPeriod = std::chrono::milliseconds(2);
+// Deadlines passed in a row with every VP halted and no block executed
+// (e.g. a timer aimed at a VP that sleeps with interrupts off): the
+// partition can never run again.
+constexpr std::uint64_t kIdleJumpLimit = 10000;
+
+bool feature_off(const RunnerOptions& options, std::string_view name) {
+  for (const auto& f : options.features_off) {
+    if (f == name) return true;
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -73,6 +92,7 @@ struct Runner::Impl final : EngineHost {
   void guest_exit(std::uint32_t vp, std::uint32_t code) override;
   void code_written(std::uint32_t vp, std::uint64_t gpa, std::uint64_t size) override;
   void wake(std::uint32_t vp) override;
+  void deadline_armed(std::uint32_t vp) override;
 
   RunResult run();
   void post_slice(std::uint32_t vp);
@@ -80,6 +100,14 @@ struct Runner::Impl final : EngineHost {
   void finish(RunOutcome outcome, std::uint32_t code, std::string message);
   bool timed_out();
   void flush_console();
+  // Earliest synthetic-timer or monitor deadline of the partition.
+  std::optional<std::uint64_t> next_deadline() const;
+  // Hands over what is due at the clock's time: posts fire_due() to every
+  // VP whose timers are due (their strands) and polls the monitor.
+  void fire_due();
+  // Every VP halted: moves the clock to the next deadline and fires it.
+  // false when there is none (a deadlock) or the run cannot progress.
+  bool jump_to_next_deadline();
 
   RunnerOptions options;
   MemoryLayout layout;
@@ -88,6 +116,12 @@ struct Runner::Impl final : EngineHost {
   std::optional<ThreadPoolExecutor> pool;
   VirtualClock clock;
   std::unique_ptr<Partition> partition;
+  std::unique_ptr<SyntheticTimers> timers;
+  MonitorPageWatch monitor_pages;
+  std::unique_ptr<MonitorAccess> monitor;
+  std::unique_ptr<std::atomic<bool>[]> fire_posted;  // per VP: a fire_due() task is queued
+  std::uint64_t idle_jumps = 0;                      // jump_to_next_deadline() callers serialize
+  std::uint64_t blocks_at_last_jump = 0;
   std::unique_ptr<EventLog> event_log;
 #ifdef SOFTSYNIC_EMU_HAVE_RECORDER
   std::unique_ptr<replay::TraceRecorder> recorder;
@@ -167,7 +201,20 @@ Runner::Impl::Impl(RunnerOptions o)
 #endif
   }
   if (!observers.empty()) partition->set_observer(&observers);
-  ports = std::make_unique<HostTestPorts>(*partition, port_observer);
+  // Synthetic timers count in the runner's clock; direct mode follows the
+  // direct_timers switch so CPUID and the registers agree.
+  timers = std::make_unique<SyntheticTimers>(*partition, clock,
+                                             SyntheticTimersConfig{.direct_mode = !feature_off(options, "direct_timers")});
+  fire_posted = std::make_unique<std::atomic<bool>[]>(options.vps);
+  MonitorConfig monitor_config;
+  monitor_config.on_page_change = [this](Vtl vtl, std::optional<MonitorPageGpas> gpas) {
+    if (vtl == 0) monitor_pages.set_page(gpas ? std::optional<std::uint64_t>(gpas->child_to_parent) : std::nullopt);
+  };
+  monitor_config.on_error = [this](const std::string& message) {
+    if (options.log) *options.log << "monitor error: " << message << '\n';
+  };
+  monitor = std::make_unique<MonitorAccess>(*partition, clock, std::move(monitor_config));
+  ports = std::make_unique<HostTestPorts>(*partition, port_observer, monitor.get());
 
   MachineConfig mc;
   mc.vp_count = options.vps;
@@ -177,6 +224,9 @@ Runner::Impl::Impl(RunnerOptions o)
   mc.host = this;
   mc.features_off = options.features_off;
   mc.cpu_observer = cpu_observer;
+  mc.timers = timers.get();
+  mc.monitor = monitor.get();
+  mc.monitor_pages = &monitor_pages;
   machine = options.arch == Arch::x86_64 ? make_x86_64_machine(mc) : make_aarch64_machine(mc);
 
   const std::uint64_t ram_end = layout.ram_base + options.memory;
@@ -201,6 +251,8 @@ Runner::Impl::~Impl() {
   engines.clear();
   machine.reset();
   ports.reset();
+  monitor.reset();
+  timers.reset();
   partition.reset();
 }
 
@@ -241,6 +293,16 @@ void Runner::Impl::wake(std::uint32_t vp) {
   if (vp < options.vps && parked[vp].exchange(false, std::memory_order_acq_rel)) post_slice(vp);
 }
 
+// The clock stands still during a slice (it moves by the slice's blocks
+// afterwards), so a deadline d is d - now blocks from the slice's start.
+void Runner::Impl::deadline_armed(std::uint32_t vp) {
+  if (vp >= engines.size()) return;
+  auto deadline = next_deadline();
+  if (!deadline) return;
+  const std::uint64_t now = clock.now();
+  engines[vp]->limit_slice(*deadline > now ? *deadline - now : 0);
+}
+
 void Runner::Impl::finish(RunOutcome outcome, std::uint32_t code, std::string message) {
   {
     std::lock_guard lock(done_mutex);
@@ -276,15 +338,23 @@ void Runner::Impl::run_slice(std::uint32_t vp) {
   if (done.load(std::memory_order_acquire)) return;
   activity.fetch_add(1, std::memory_order_relaxed);
   VpEngine& engine = *engines[vp];
+  // Expiries due by now reach the SynIC before the CPU runs, and the slice
+  // ends at the next deadline so the one after is handed over on time.
+  timers->vp(vp).fire_due();
+  std::uint64_t budget = options.slice_blocks;
+  if (auto deadline = next_deadline(); deadline && *deadline > clock.now()) {
+    budget = std::min(budget, *deadline - clock.now());
+  }
   SliceResult slice;
   {
     std::unique_lock lock(engine_mutex, std::defer_lock);
     if (pool) lock.lock();
-    slice = engine.run_slice(options.slice_blocks);
+    slice = engine.run_slice(budget);
   }
   total_blocks.fetch_add(slice.blocks, std::memory_order_relaxed);
   // Reference time follows executed guest code: one 100 ns tick per block.
   clock.advance(slice.blocks);
+  if (auto deadline = next_deadline(); deadline && *deadline <= clock.now()) fire_due();
   if (timed_out()) return;
   switch (slice.reason) {
     case StopReason::slice_budget:
@@ -306,23 +376,79 @@ void Runner::Impl::run_slice(std::uint32_t vp) {
   }
 }
 
+std::optional<std::uint64_t> Runner::Impl::next_deadline() const {
+  std::optional<std::uint64_t> earliest = monitor->next_deadline();
+  for (const auto& engine : engines) {
+    if (auto d = engine->next_deadline(); d && (!earliest || *d < *earliest)) earliest = d;
+  }
+  return earliest;
+}
+
+void Runner::Impl::fire_due() {
+  const std::uint64_t now = clock.now();
+  for (std::uint32_t vp = 0; vp < options.vps; ++vp) {
+    auto d = engines[vp]->next_deadline();
+    if (!d || *d > now || fire_posted[vp].exchange(true, std::memory_order_acq_rel)) continue;
+    // fire_due() is strand-affine; an expiry's interrupt wakes a halted VP.
+    boost::asio::post(partition->vp(vp).strand(), [this, vp] {
+      fire_posted[vp].store(false, std::memory_order_release);
+      if (!done.load(std::memory_order_acquire)) timers->vp(vp).fire_due();
+    });
+  }
+  if (auto d = monitor->next_deadline(); d && *d <= now) monitor->poll(now);
+}
+
+bool Runner::Impl::jump_to_next_deadline() {
+  auto deadline = next_deadline();
+  if (!deadline) {
+    finish(RunOutcome::deadlock, 0, "every VP is halted and no interrupt is pending");
+    return false;
+  }
+  const std::uint64_t blocks = total_blocks.load();
+  idle_jumps = blocks == blocks_at_last_jump ? idle_jumps + 1 : 0;
+  blocks_at_last_jump = blocks;
+  if (idle_jumps > kIdleJumpLimit) {
+    finish(RunOutcome::deadlock, 0,
+           "every VP is halted: " + std::to_string(kIdleJumpLimit) + " deadlines passed and no VP could run");
+    return false;
+  }
+  if (*deadline > clock.now()) clock.set(*deadline);
+  activity.fetch_add(1, std::memory_order_relaxed);
+  fire_due();
+  return !timed_out();
+}
+
 RunResult Runner::Impl::run() {
   start = std::chrono::steady_clock::now();
   for (std::uint32_t vp = 0; vp < options.vps; ++vp) post_slice(vp);
   if (deterministic) {
-    deterministic->run_until_idle();
-    if (!done.load()) finish(RunOutcome::deadlock, 0, "every VP is halted and no interrupt is pending");
+    // The executor runs dry exactly when every VP is halted with nothing
+    // pending: sleep (in virtual time) until the next deadline.
+    for (;;) {
+      deterministic->run_until_idle();
+      if (done.load() || !jump_to_next_deadline()) break;
+    }
   } else {
     std::unique_lock lock(done_mutex);
     std::uint64_t last_activity = ~std::uint64_t{0};
     auto idle_since = std::chrono::steady_clock::now();
     while (!done.load()) {
-      done_cv.wait_for(lock, std::chrono::milliseconds(50));
+      done_cv.wait_for(lock, kThreadedWatchPeriod);
       if (done.load()) break;
       lock.unlock();
       bool all_parked = true;
       for (std::uint32_t vp = 0; vp < options.vps; ++vp) all_parked = all_parked && parked[vp].load();
       const std::uint64_t now_activity = activity.load();
+      // Halted and still for a whole watch period, with a deadline ahead:
+      // jump the clock there (as the deterministic mode does) instead of
+      // waiting in host time.
+      if (all_parked && now_activity == last_activity && next_deadline()) {
+        jump_to_next_deadline();
+        last_activity = activity.load();
+        idle_since = std::chrono::steady_clock::now();
+        lock.lock();
+        continue;
+      }
       if (!all_parked || now_activity != last_activity) idle_since = std::chrono::steady_clock::now();
       last_activity = now_activity;
       if (!timed_out() && all_parked && std::chrono::steady_clock::now() - idle_since > kThreadedIdleLimit) {

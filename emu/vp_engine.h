@@ -25,8 +25,10 @@
 #include <vector>
 
 namespace softsynic {
+class MonitorAccess;
 class Partition;
 class RamGuestMemory;
+class SyntheticTimers;
 class TimeSource;
 }  // namespace softsynic
 
@@ -35,6 +37,8 @@ class GuestCpuObserver;
 }  // namespace softsynic::replay
 
 namespace softsynic::emu {
+
+class MonitorPageWatch;
 
 enum class Arch { x86_64, aarch64 };
 
@@ -73,6 +77,11 @@ class EngineHost {
   // `vp`'s interrupt controller has a new request: a halted VP must be
   // scheduled again. Called from any thread (host ports, other VPs).
   virtual void wake(std::uint32_t vp) = 0;
+  // `vp`'s CPU may have armed a deadline during its slice: it wrote a
+  // synthetic timer register or set a monitor pending bit (engine-affine:
+  // from the engine's hooks). The host may shorten the running slice with
+  // VpEngine::limit_slice() so it ends at that deadline.
+  virtual void deadline_armed(std::uint32_t /*vp*/) {}
 };
 
 // Where RAM and images live for each architecture (the runner's memory map).
@@ -97,6 +106,18 @@ struct MachineConfig {
   // matching on_* around every MSR access, hypercall, interrupt taken and
   // EOI (emu/replay/guest_cpu_observer.h).
   replay::GuestCpuObserver* cpu_observer = nullptr;
+  // Optional: the partition's synthetic timers. The machine advertises
+  // them (stimers, and direct_timers as timers->config().direct_mode says),
+  // routes the STIMER MSRs / register names to them and makes each VP's
+  // interrupt controller their direct-mode sink; engines report their VP's
+  // earliest expiry from next_deadline(). The runner calls fire_due().
+  SyntheticTimers* timers = nullptr;
+  // Optional: the partition's monitor pages. Engines hook guest stores to
+  // the VTL 0 child-to-parent page that `monitor_pages` names and report
+  // them with MonitorAccess::on_monitor_page_write after the store
+  // (emu/unicorn/monitor_write_hook.h).
+  MonitorAccess* monitor = nullptr;
+  const MonitorPageWatch* monitor_pages = nullptr;
 };
 
 // Per VP.
@@ -127,6 +148,11 @@ class VpEngine {
   // Thread-safe. Ends the running slice (or the next one, at once, when
   // none is running) with exit_requested.
   virtual void request_stop() = 0;
+
+  // Engine-affine (from EngineHost::deadline_armed during the slice): the
+  // running slice ends with slice_budget once `blocks` blocks in all have
+  // run (at once if that many have). Never lengthens the slice.
+  virtual void limit_slice(std::uint64_t /*blocks*/) {}
 
   // If the interrupt controller has a vector the CPU accepts now (x86-64:
   // RFLAGS.IF; ARM64: PSTATE.I clear), enters its handler through the

@@ -10,7 +10,9 @@
 #include "emu/arm64/arm64_machine.h"
 #include "emu/arm64/platform.h"
 #include "emu/debug_devices.h"
+#include "synic/defs/hypercall.h"
 #include "synic/guest_memory.h"
+#include "synic/timers/synthetic_timers.h"
 
 namespace softsynic::emu::arm64 {
 namespace {
@@ -112,7 +114,9 @@ Arm64Engine::Arm64Engine(Arm64Machine& machine, const EngineConfig& config)
       vp_(config.vp_index),
       uc_(unicorn::open_engine(UC_ARCH_ARM64, UC_MODE_ARM)),
       regs_(uc_.get()),
-      line_(machine.line(config.vp_index)) {
+      line_(machine.line(config.vp_index)),
+      monitor_hook_(machine.config().monitor, machine.config().monitor_pages, machine.config().ram,
+                    [this] { machine_.config().host->deadline_armed(vp_); }) {
   unicorn::check(uc_ctl_set_cpu_model(uc_.get(), UC_CPU_ARM64_A72), "ARM64 CPU model");
   unicorn::map_guest_ram(uc_.get(), *machine_.config().ram);
   load_boot_state(config);
@@ -167,6 +171,8 @@ std::optional<std::uint32_t> Arm64Engine::instruction_at(std::uint64_t address) 
 }
 
 void Arm64Engine::on_block(std::uint64_t address) {
+  // Stores to the monitor page in the previous block have landed.
+  monitor_hook_.flush();
   if (slice_.on_block()) {
     slice_.stop_before_block(uc_.get(), address);
     return;
@@ -222,8 +228,24 @@ void Arm64Engine::emulate_hvc() {
     return;
   }
   const auto imm = static_cast<std::uint16_t>((*word >> 5) & 0xFFFF);
+  // HVC #0 (SMCCC) carries the control word in X1, HVC #1 in X0.
+  const HypercallControl control(regs_.get_x(imm == 0 ? 1 : 0));
   HypercallOutcome outcome = machine_.hypervisor().hvc(vp_, 0, imm, regs_);
-  if (outcome.action != HypercallAction::completed) fatal("HVC #" + std::to_string(imm) + " is not a hypercall");
+  // A timer register write may have armed a deadline before this slice's
+  // end (any SetVpRegisters may hold one).
+  if (machine_.config().timers != nullptr && control.code() == HvCallCode::set_vp_registers) {
+    machine_.config().host->deadline_armed(vp_);
+  }
+  if (outcome.action != HypercallAction::completed) {
+    fatal("HVC #" + std::to_string(imm) + " is not a hypercall");
+    return;
+  }
+  // The call may have moved the monitor page (a host port set it): re-enter
+  // with the write hook moved, so the guest's next store is seen.
+  if (monitor_hook_.stale()) {
+    restart_ = true;
+    slice_.stop_at(uc_.get(), regs_.pc());
+  }
 }
 
 bool Arm64Engine::on_sysreg(int rt, const uc_arm64_cp_reg& cp, bool is_read) {
@@ -292,6 +314,7 @@ SliceResult Arm64Engine::run_slice(std::uint64_t block_budget) {
   if (fault_) return finish(StopReason::guest_fault);
   if (exited_ || slice_.stop_requested()) return finish(StopReason::exit_requested);
   invalidations_.apply(uc_.get());
+  if (monitor_hook_.stale()) monitor_hook_.sync(uc_.get());
   // WFI completes when IRQ is asserted, masked or not.
   if (halted_ && devices::arm64_wfi_should_wake(line_)) halted_ = false;
   if (halted_) return finish(StopReason::halted);
@@ -302,7 +325,10 @@ SliceResult Arm64Engine::run_slice(std::uint64_t block_budget) {
   std::uint64_t pc = regs_.pc();
   for (;;) {
     take_irq_now_ = false;
+    restart_ = false;
     uc_err err = uc_emu_start(uc_.get(), pc, 0, 0, 0);
+    monitor_hook_.flush();
+    if (monitor_hook_.stale()) monitor_hook_.sync(uc_.get());
     auto resume = slice_.take_resume();
     if (resume) regs_.set_pc(*resume);  // the PC may be stale after a stop from a block hook
     if (fault_) return finish(StopReason::guest_fault);
@@ -312,7 +338,7 @@ SliceResult Arm64Engine::run_slice(std::uint64_t block_budget) {
       return finish(StopReason::guest_fault);
     }
     if (resume) {
-      if (!take_irq_now_) return finish(StopReason::slice_budget);
+      if (!take_irq_now_ && !restart_) return finish(StopReason::slice_budget);
       take_interrupt();
       if (fault_) return finish(StopReason::guest_fault);
       pc = regs_.pc();
@@ -334,6 +360,11 @@ SliceResult Arm64Engine::run_slice(std::uint64_t block_budget) {
     if (slice_.budget_spent()) return finish(StopReason::slice_budget);
     pc = regs_.pc();
   }
+}
+
+std::optional<std::uint64_t> Arm64Engine::next_deadline() const {
+  SyntheticTimers* timers = machine_.config().timers;
+  return timers != nullptr ? timers->vp(vp_).next_deadline() : std::nullopt;
 }
 
 RegisterSnapshot Arm64Engine::registers() const {

@@ -22,6 +22,12 @@
 //    IRQ (WFI wakes whatever PSTATE.I says).
 //  - MMIO: the debug console and exit device (emu/debug_devices.h) and the
 //    GICv3 redistributors (emu/arm64/platform.h).
+//  - Synthetic timers (when the machine has them): the STIMER register
+//    names go through HvGet/SetVpRegisters; next_deadline() is this VP's
+//    earliest expiry.
+//  - Monitor page (when the machine has a monitor): a UC_HOOK_MEM_WRITE
+//    on the child-to-parent page records stores, reported after they
+//    landed at the next block boundary (emu/unicorn/monitor_write_hook.h).
 // Guest faults end the run with a readable message instead of entering the
 // guest's synchronous vectors: undefined instructions (including system
 // registers the model lacks), SVC/SMC, unmapped accesses, aborts.
@@ -38,6 +44,7 @@
 
 #include "emu/arm64/unicorn_arm64_registers.h"
 #include "emu/unicorn/code_invalidations.h"
+#include "emu/unicorn/monitor_write_hook.h"
 #include "emu/unicorn/uc_engine.h"
 #include "emu/vp_engine.h"
 
@@ -58,9 +65,11 @@ class Arm64Engine final : public VpEngine {
   std::uint32_t vp_index() const override { return vp_; }
   SliceResult run_slice(std::uint64_t block_budget) override;
   void request_stop() override { slice_.request_stop(); }
+  void limit_slice(std::uint64_t blocks) override { slice_.limit(blocks); }
   bool take_interrupt() override;
   bool interrupt_pending() const override { return kicked_.load(std::memory_order_acquire); }
   void invalidate_code(std::uint64_t gpa, std::uint64_t size) override { invalidations_.add(gpa, size); }
+  std::optional<std::uint64_t> next_deadline() const override;
   RegisterSnapshot registers() const override;
 
  private:
@@ -86,10 +95,12 @@ class Arm64Engine final : public VpEngine {
   bool halted_ = false;
   bool exited_ = false;
   bool take_irq_now_ = false;  // the block hook stopped to take an IRQ
+  bool restart_ = false;       // a hook stopped to re-enter (the monitor page moved)
   std::optional<std::string> fault_;
   std::atomic<bool> kicked_{false};     // a request arrived since the slice began
   std::atomic<bool> irq_check_{false};  // the line may assert: look at block boundaries
   unicorn::CodeInvalidations invalidations_;
+  unicorn::MonitorWriteHook monitor_hook_;
 };
 
 }  // namespace softsynic::emu::arm64

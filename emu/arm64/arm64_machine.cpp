@@ -8,6 +8,7 @@
 #include "emu/arm64/arm64_engine.h"
 #include "emu/arm64/platform.h"
 #include "synic/partition.h"
+#include "synic/timers/synthetic_timers.h"
 
 namespace softsynic::emu::arm64 {
 
@@ -20,6 +21,10 @@ HvConfig Arm64Machine::make_hv_config(const MachineConfig& config) {
   }
   HvConfig hv;
   hv.arch = HvArch::aarch64;
+  if (config.timers != nullptr) {
+    hv.features.stimers = true;
+    hv.features.direct_timers = config.timers->config().direct_mode;
+  }
   for (const auto& name : config.features_off) {
     if (!set_hv_feature(hv.features, name, false)) throw std::invalid_argument("unknown feature: " + name);
   }
@@ -34,6 +39,13 @@ Arm64Machine::Arm64Machine(const MachineConfig& config)
     auto line = std::make_unique<devices::InterruptLine>();
     line->attach_synic(config_.partition->vp(vp), 0);
     lines_.push_back(std::move(line));
+  }
+  if (config_.timers != nullptr) {
+    // STIMER register names reach the timers through the register owners;
+    // a direct-mode timer's vector is a PPI INTID on the VP's line.
+    for (std::uint32_t vp = 0; vp < config_.vp_count; ++vp) config_.timers->vp(vp).set_interrupt_sink(0, lines_[vp].get());
+    stimer_owner_ = std::make_unique<RegisterOwnerRef<SyntheticTimers>>(*config_.timers);
+    hv_.registers().add_owner(*stimer_owner_);
   }
 }
 

@@ -1,7 +1,8 @@
 // Arm64Machine: the ARM64 side of the reference emulator for one
 // partition: the Arm64Hypervisor (HVC #0 SMCCC and HVC #1 hypercalls), one
 // devices::InterruptLine per VP (the SynIC's interrupt sink: a SINT's
-// vector is a PPI INTID), the redistributor state the lines do not keep
+// vector is a PPI INTID; also the synthetic timers' direct-mode sink when
+// the machine has timers), the redistributor state the lines do not keep
 // (GICR_WAKER), and the factory of Arm64Engine (one Unicorn engine per VP
 // over the shared RAM). Memory map: emu/arm64/platform.h.
 //
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "cpu_hooks/arm64_hypervisor.h"
+#include "cpu_hooks/register_owner.h"
 #include "devices/arm64/interrupt_line.h"
 #include "emu/vp_engine.h"
 
@@ -48,6 +50,7 @@ class Arm64Machine final : public ArchMachine {
   Arm64Hypervisor hv_;
   std::vector<std::unique_ptr<devices::InterruptLine>> lines_;
   std::vector<std::uint32_t> waker_;  // GICR_WAKER.ProcessorSleep per VP
+  std::unique_ptr<RegisterOwner> stimer_owner_;  // config_.timers, when set
 };
 
 }  // namespace softsynic::emu::arm64

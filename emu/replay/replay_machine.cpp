@@ -9,12 +9,14 @@
 
 #include "cpu_hooks/arm64_hypervisor.h"
 #include "cpu_hooks/hv_config.h"
+#include "cpu_hooks/register_owner.h"
 #include "cpu_hooks/x86_hypervisor.h"
 #include "devices/apic/apic_msr_handler.h"
 #include "devices/apic/apic_registers.h"
 #include "devices/apic/local_apic.h"
 #include "devices/arm64/gic_registers.h"
 #include "devices/arm64/interrupt_line.h"
+#include "synic/timers/advance_time.h"
 
 namespace softsynic::replay {
 namespace {
@@ -29,6 +31,8 @@ HvConfig config_of(const Machine& m) {
   HvConfig c;
   c.arch = m.arch == TraceArch::x86_64 ? HvArch::x86_64 : HvArch::aarch64;
   c.vendor = m.vendor == TraceVendor::amd ? X86Vendor::amd : X86Vendor::intel;
+  c.features.stimers = true;
+  c.features.direct_timers = true;
   return c;
 }
 
@@ -44,6 +48,8 @@ struct ReplayMachine::Controllers {
   std::vector<std::unique_ptr<devices::InterruptLine>> lines;
   std::vector<std::vector<std::uint32_t>> acknowledged;  // GIC: INTIDs not yet EOIed, most recent last
   std::unique_ptr<devices::ApicMsrHandler> apic_msrs;
+  // Lives as long as the hypervisor that calls it.
+  std::unique_ptr<RegisterOwnerRef<SyntheticTimers>> stimer_owner;
 };
 
 ReplayMachine::ReplayMachine(const Machine& machine)
@@ -86,11 +92,31 @@ ReplayMachine::ReplayMachine(const Machine& machine)
     }
     c.acknowledged.resize(count);
   }
+
+  // Synthetic timers: the STIMER MSRs and register names on either front
+  // end, direct mode raising its vector on the (VP, VTL)'s own controller.
+  timers_ = std::make_unique<SyntheticTimers>(*partition_, clock_,
+                                              SyntheticTimersConfig{.direct_mode = config.features.direct_timers});
+  c.stimer_owner = std::make_unique<RegisterOwnerRef<SyntheticTimers>>(*timers_);
+  if (c.x86) {
+    c.x86->registers().add_owner(*c.stimer_owner);
+  } else {
+    c.arm64->registers().add_owner(*c.stimer_owner);
+  }
+  for (std::size_t i = 0; i < count; ++i) {
+    InterruptSink* sink = c.x86 ? static_cast<InterruptSink*>(c.apics[i].get()) : c.lines[i].get();
+    timers_->vp(static_cast<std::uint32_t>(i / machine.vtl_count))
+        .set_interrupt_sink(static_cast<Vtl>(i % machine.vtl_count), sink);
+  }
 }
 
 ReplayMachine::~ReplayMachine() {
   // Strand work may still refer to the controllers: finish it first.
   settle();
+}
+
+void ReplayMachine::advance_time(std::uint64_t ticks_100ns) {
+  softsynic::advance_time(clock_, *timers_, executor_, ticks_100ns);
 }
 
 template <typename F>

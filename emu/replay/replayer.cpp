@@ -324,7 +324,7 @@ class Run {
   }
 
   void exec(const AdvanceTimeStep& s) {
-    machine_.clock().advance(s.ticks_100ns);
+    machine_.advance_time(s.ticks_100ns);
     if (host()) host()->on_advance_time(s.ticks_100ns);
   }
 

@@ -9,6 +9,7 @@
 #include "emu/replay/trace_values.h"
 #include "emu/replay/vmbus_message_names.h"
 #include "synic/defs/hypercall.h"
+#include "synic/defs/message.h"
 #include "synic/defs/registers.h"
 
 namespace softsynic::replay {
@@ -33,6 +34,8 @@ std::string call_name(std::uint64_t control) {
 
 std::string message_label(std::uint32_t type, std::span<const std::byte> payload) {
   if (auto name = vmbus_message_name(type, payload)) return "VMBus " + std::string(*name);
+  if (type == static_cast<std::uint32_t>(HvMessageType::timer_expired) && !payload.empty())
+    return "TimerExpired STIMER" + std::to_string(std::to_integer<unsigned>(payload[0]));
   return "type " + hex(type);
 }
 

@@ -129,6 +129,22 @@ bool TraceRecorder::write_file(const std::string& path) const {
 
 void TraceRecorder::add(StepOp op) { trace_.steps.push_back(Step{std::move(op), {}}); }
 
+void TraceRecorder::set_time_source(const TimeSource* time) {
+  std::lock_guard lock(mutex_);
+  time_ = time;
+  recorded_time_ = time ? time->now() : 0;
+}
+
+// Time that passed since the last step becomes an advance_time step, so the
+// replay reaches the next step at the same reference time.
+void TraceRecorder::catch_up_time() {
+  if (!time_) return;
+  const std::uint64_t now = time_->now();
+  if (now <= recorded_time_) return;
+  add(AdvanceTimeStep{now - recorded_time_});
+  recorded_time_ = now;
+}
+
 // ---- guest memory ----
 
 void TraceRecorder::sync_memory() {
@@ -228,11 +244,13 @@ std::shared_ptr<EventPort> TraceRecorder::wrap_event_port(const std::string& id,
 void TraceRecorder::before_crossing(std::uint32_t, Vtl) {
   std::lock_guard lock(mutex_);
   sync_memory();
+  catch_up_time();
 }
 
 void TraceRecorder::before_host_call() {
   std::lock_guard lock(mutex_);
   sync_memory();
+  catch_up_time();
 }
 
 void TraceRecorder::on_wrmsr(std::uint32_t vp, Vtl vtl, std::uint32_t msr, std::uint64_t value, MsrResult result) {
@@ -309,6 +327,8 @@ void TraceRecorder::on_synic_event(const SynicEvent& e) {
   switch (e.kind) {
     case SynicEventKind::host_post_queued:
     case SynicEventKind::host_post_rejected:
+      // The replay's synthetic timers post their expiries themselves.
+      if (e.message_type == static_cast<std::uint32_t>(HvMessageType::timer_expired)) break;
       add(PostMessageStep{e.vtl, e.vp, e.sint, e.message_type, Bytes(e.payload.begin(), e.payload.end()),
                           static_cast<Error>(e.error)});
       break;
@@ -384,6 +404,11 @@ void TraceRecorder::on_signal_guest_event(const std::string& id, Error result) {
 void TraceRecorder::on_advance_time(std::uint64_t ticks_100ns) {
   std::lock_guard lock(mutex_);
   add(AdvanceTimeStep{ticks_100ns});
+  if (time_) {
+    recorded_time_ = time_->now();
+  } else {
+    recorded_time_ = ticks_100ns > ~recorded_time_ ? ~std::uint64_t{0} : recorded_time_ + ticks_100ns;
+  }
 }
 
 RecordedReplay record_replay(const Trace& trace, std::string description) {
@@ -391,6 +416,7 @@ RecordedReplay record_replay(const Trace& trace, std::string description) {
   RecordedReplay out;
   out.result = replay_trace(trace, [&](ReplayMachine& machine) {
     recorder = std::make_unique<TraceRecorder>(trace.machine, machine.memory(), std::move(description));
+    recorder->set_time_source(&machine.clock());
     ReplayHooks hooks;
     hooks.cpu = recorder.get();
     hooks.synic = recorder.get();

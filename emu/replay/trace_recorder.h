@@ -23,11 +23,24 @@
 // found by comparing the pages with what the SynIC itself last wrote there
 // in before_crossing()/before_host_call().
 //
+// Time and synthetic timers: give the recorder the run's TimeSource
+// (set_time_source) and it writes an `advance_time` step for the time that
+// passed before each crossing or host call, so register writes, timer
+// arming and TIME_REF_COUNT reads happen at the same reference time in the
+// replay. TimerExpired messages (0x80000010) are not written as host posts:
+// the replay's own timers produce them again from the recorded STIMER
+// writes and advance_time steps, each at its due time.
+//
 // Limits: start recording before the guest enables its SynIC pages (the
 // recorder learns them from register writes). A live message port that
 // reports full before it holds `capacity` messages, non-SynIC interrupts
 // reported as taken, and async_post_message waiters that land later are not
-// reproduced by the replay.
+// reproduced by the replay. The replay services timers at their exact due
+// times: a run that serviced them late sees the same expiries (with later
+// delivery times in the payload, which the recording does not check),
+// except that a late lazy periodic timer there skips missed expiries the
+// replay delivers. A host that posts TimerExpired messages itself is not
+// recorded.
 //
 // Threading: every method is thread-safe (one mutex); wrapped ports are
 // called on VP strands.
@@ -47,6 +60,7 @@
 #include "emu/replay/trace.h"
 #include "synic/guest_memory.h"
 #include "synic/observer.h"
+#include "synic/time_source.h"
 
 namespace softsynic::replay {
 
@@ -56,6 +70,10 @@ class TraceRecorder final : public GuestCpuObserver, public SynicObserver, publi
   // guest RAM (read for input blocks and SynIC pages); must outlive this.
   TraceRecorder(Machine machine, GuestMemory& memory, std::string description = {});
   ~TraceRecorder() override;
+
+  // The run's reference time (nullptr: time moves only through
+  // on_advance_time). Set before the run starts; must outlive this.
+  void set_time_source(const TimeSource* time);
 
   // The trace so far, and its document (write_trace).
   Trace trace() const;
@@ -106,6 +124,7 @@ class TraceRecorder final : public GuestCpuObserver, public SynicObserver, publi
 
   // All below: mutex_ held.
   void add(StepOp op);
+  void catch_up_time();
   void sync_memory();
   void refresh_shadow(std::uint64_t gpa, std::size_t len);
   void refresh_pages();
@@ -120,6 +139,8 @@ class TraceRecorder final : public GuestCpuObserver, public SynicObserver, publi
   std::map<PageKey, std::uint64_t> pages_;
   std::map<std::uint64_t, std::vector<std::byte>> shadow_;  // page GPA -> last known contents
   std::map<std::string, PortModel> ports_;
+  const TimeSource* time_ = nullptr;
+  std::uint64_t recorded_time_ = 0;  // reference time the trace has advanced to
 };
 
 struct RecordedReplay {

@@ -18,6 +18,12 @@
 #include "cpu_hooks/hv_config.h"
 #include "emu/host_ports.h"
 #include "emu/runner.h"
+#ifdef SOFTSYNIC_RUN_HAVE_VMBUS
+#include <memory>
+
+#include "devices/vmbus/echo_device.h"
+#include "devices/vmbus/server.h"
+#endif
 
 namespace {
 
@@ -43,6 +49,8 @@ void usage(std::FILE* to) {
                "  --timeout-blocks N      end the run after N executed blocks (deterministic)\n"
                "  --slice-blocks N        blocks per scheduling slice (default 20000)\n"
                "  --threads N             run VP strands on N host threads (default 0: deterministic)\n"
+               "  --device vmbus-echo     attach the VMBus host with the echo device (docs/VMBUS.md)\n"
+               "  --vmbus-log             decoded VMBus control messages on stderr\n"
                "Built-in host ports: echo message port 0x%x, event port 0x%x, command port 0x%x;\n"
                "replies arrive on SINT %u.\n"
                "Exit status: the guest's exit code; 120 host error, 121 guest fault, 122 deadlock,\n"
@@ -84,6 +92,8 @@ int main(int argc, char** argv) {
   std::string record_path;
   std::string timeline_path;
   bool log = false;
+  bool vmbus_echo = false;
+  bool vmbus_log = false;
   std::vector<std::string_view> args(argv + 1, argv + argc);
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string_view a = args[i];
@@ -137,6 +147,12 @@ int main(int argc, char** argv) {
       options.slice_blocks = n;
     } else if (a == "--threads" && value(v) && parse_u64(v, n) && n <= 64) {
       options.threads = static_cast<unsigned>(n);
+#ifdef SOFTSYNIC_RUN_HAVE_VMBUS
+    } else if (a == "--device" && value(v) && v == "vmbus-echo") {
+      vmbus_echo = true;
+    } else if (a == "--vmbus-log") {
+      vmbus_log = true;
+#endif
     } else {
       std::fprintf(stderr, "softsynic-run: bad argument '%.*s'\n", static_cast<int>(a.size()), a.data());
       usage(stderr);
@@ -153,7 +169,36 @@ int main(int argc, char** argv) {
 
   try {
     softsynic::emu::Runner runner(options);
+#ifdef SOFTSYNIC_RUN_HAVE_VMBUS
+    // The VMBus host sits on the partition's public host API; it goes
+    // before the runner (declared after it).
+    std::unique_ptr<softsynic::vmbus::VmbusServer> vmbus;
+    std::shared_ptr<softsynic::vmbus::EchoDevice> echo;
+    if (vmbus_echo) {
+      softsynic::vmbus::ServerOptions vo;
+      if (vmbus_log || log) vo.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+      vmbus = std::make_unique<softsynic::vmbus::VmbusServer>(runner.partition(), std::move(vo));
+      echo = std::make_shared<softsynic::vmbus::EchoDevice>();
+      vmbus->add_device(echo);
+      if (auto ec = vmbus->start()) {
+        std::fprintf(stderr, "softsynic-run: cannot start the VMBus host: %s\n", ec.message().c_str());
+        return softsynic::emu::kExitHostError;
+      }
+    }
+#else
+    static_cast<void>(vmbus_echo);
+    static_cast<void>(vmbus_log);
+#endif
     softsynic::emu::RunResult result = runner.run();
+#ifdef SOFTSYNIC_RUN_HAVE_VMBUS
+    if (echo && (vmbus_log || log)) {
+      const auto st = vmbus->status();
+      std::fprintf(stderr, "vmbus: echo device: %llu packets, %llu bytes echoed; %llu protocol errors\n",
+                   static_cast<unsigned long long>(echo->echoed_packets()),
+                   static_cast<unsigned long long>(echo->echoed_bytes()),
+                   static_cast<unsigned long long>(st.protocol_errors));
+    }
+#endif
     if (result.outcome != softsynic::emu::RunOutcome::guest_exit) {
       std::fprintf(stderr, "softsynic-run: %s\n", result.message.c_str());
     } else if (log) {

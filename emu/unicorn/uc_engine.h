@@ -89,6 +89,10 @@ class SliceControl {
   }
 
   std::uint64_t blocks() const { return blocks_; }
+  // Lowers the budget of the running slice (never raises it).
+  void limit(std::uint64_t budget) {
+    if (budget < budget_) budget_ = budget;
+  }
   bool budget_spent() const { return blocks_ >= budget_; }
 
   // Thread-safe: the running (or next) slice ends with exit_requested.

@@ -14,6 +14,8 @@
 #include "emu/x86/x86_machine.h"
 #include "synic/defs/hypercall.h"
 #include "synic/guest_memory.h"
+#include "synic/timers/stimer_registers.h"
+#include "synic/timers/synthetic_timers.h"
 
 namespace softsynic::emu::x86 {
 namespace {
@@ -21,6 +23,7 @@ namespace {
 constexpr std::uint8_t kHltOpcode = 0xF4;
 constexpr std::uint8_t kInt3Opcode = 0xCC;
 constexpr std::uint8_t kIntOpcode = 0xCD;
+constexpr std::uint8_t kStiOpcode = 0xFB;
 constexpr std::uint8_t kInvalidOpcodeVector = 6;
 constexpr std::uint64_t kHypercallRetOffset = 3;  // `vmcall; ret`: the ret
 constexpr std::uint64_t kXapicSize = 0x1000;
@@ -42,7 +45,14 @@ struct X86Engine::Hooks {
 
   static void block(uc_engine* uc, std::uint64_t address, std::uint32_t size, void* user) {
     X86Engine& e = self(user);
+    // Stores to the monitor page in the previous block have landed.
+    e.monitor_hook_.flush();
     if (e.slice_.on_block()) {
+      e.slice_.stop_before_block(uc, address);
+      return;
+    }
+    if (e.irq_check_ && e.interrupt_window_at(address)) {
+      e.take_irq_now_ = true;
       e.slice_.stop_before_block(uc, address);
       return;
     }
@@ -109,7 +119,9 @@ X86Engine::X86Engine(X86Machine& machine, const EngineConfig& config)
       uc_(unicorn::open_engine(UC_ARCH_X86, UC_MODE_64)),
       regs_(uc_.get()),
       apic_(machine.apic(config.vp_index)),
-      observer_(machine.config().cpu_observer) {
+      observer_(machine.config().cpu_observer),
+      monitor_hook_(machine.config().monitor, machine.config().monitor_pages, machine.config().ram,
+                    [this] { machine_.config().host->deadline_armed(vp_); }) {
   unicorn::map_guest_ram(uc_.get(), *machine_.config().ram);
   load_boot_state(uc_.get(), config.entry, config.stack_top, vp_, machine_.config().vp_count);
   install_hooks();
@@ -168,6 +180,19 @@ void X86Engine::sync_hypercall_page() {
   }
 }
 
+// From the block hook while irq_check_: may a pending vector be taken
+// before the block at `block`?
+bool X86Engine::interrupt_window_at(std::uint64_t block) {
+  if (!apic_.pending_vector()) {
+    irq_check_ = false;  // nothing left; a new request ends the slice by itself
+    return false;
+  }
+  if ((regs_.rflags() & devices::x86_rflags::kIf) == 0) return false;
+  // The instruction after STI runs before any interrupt (`sti; hlt`).
+  const std::uint8_t* before = block >= 1 ? code_bytes(block - 1, 1) : nullptr;
+  return before == nullptr || *before != kStiOpcode;
+}
+
 void X86Engine::scan_block(std::uint64_t address, std::uint32_t size) {
   // Loops re-enter the same block: skip the set lookup for it.
   if (address == last_scanned_) return;
@@ -215,6 +240,8 @@ void X86Engine::emulate_msr(std::uint64_t address) {
     std::uint64_t value = (regs_.get(X86Reg::rdx) << 32) | (regs_.get(X86Reg::rax) & 0xFFFF'FFFF);
     result = hv.wrmsr(vp_, 0, msr, value);
     if (observer_ && result != MsrResult::not_mine) observer_->on_wrmsr(vp_, 0, msr, value, result);
+    // A timer write may have armed a deadline before this slice's end.
+    if (result == MsrResult::ok && stimer_register_for_msr(msr)) machine_.config().host->deadline_armed(vp_);
   }
   switch (result) {
     case MsrResult::ok:
@@ -250,6 +277,12 @@ void X86Engine::emulate_hypercall(std::uint64_t continue_at) {
     regs_.set_rip(continue_at);
   } else {
     deliver({kInvalidOpcodeVector, devices::X86EventKind::exception, 0});
+  }
+  // The call may have moved the monitor page (a host port set it): re-enter
+  // with the write hook moved, so the guest's next store is seen.
+  if (monitor_hook_.stale()) {
+    restart_ = true;
+    slice_.stop_at(uc_.get(), regs_.rip());
   }
 }
 
@@ -314,6 +347,7 @@ bool X86Engine::take_interrupt() {
   if (!deliver({*vector, devices::X86EventKind::external_interrupt, 0})) return false;
   if (observer_) observer_->on_interrupt_taken(vp_, 0, *vector);
   halted_ = false;
+  irq_check_ = true;  // another may be pending when the handler returns
   return true;
 }
 
@@ -325,6 +359,7 @@ SliceResult X86Engine::run_slice(std::uint64_t block_budget) {
   if (exited_ || slice_.stop_requested()) return finish(StopReason::exit_requested);
   apply_invalidations();
   sync_hypercall_page();
+  if (monitor_hook_.stale()) monitor_hook_.sync(uc_.get());
   take_interrupt();
   if (fault_) return finish(StopReason::guest_fault);
   if (halted_) return finish(StopReason::halted);
@@ -332,8 +367,11 @@ SliceResult X86Engine::run_slice(std::uint64_t block_budget) {
   std::uint64_t pc = regs_.rip();
   for (;;) {
     restart_ = false;
+    take_irq_now_ = false;
     resume_after_invalid_.reset();
     uc_err err = uc_emu_start(uc_.get(), pc, 0, 0, 0);
+    monitor_hook_.flush();
+    if (monitor_hook_.stale()) monitor_hook_.sync(uc_.get());
     auto resume = slice_.take_resume();
     if (resume) regs_.set_rip(*resume);  // the PC may be stale after a stop from a block hook
     if (fault_) return finish(StopReason::guest_fault);
@@ -345,6 +383,12 @@ SliceResult X86Engine::run_slice(std::uint64_t block_budget) {
     if (err != UC_ERR_OK) {
       fault_ = std::string("CPU error: ") + uc_strerror(err) + " (rip " + hex(regs_.rip()) + ")";
       return finish(StopReason::guest_fault);
+    }
+    if (resume && take_irq_now_) {
+      take_interrupt();
+      if (fault_) return finish(StopReason::guest_fault);
+      pc = regs_.rip();
+      continue;
     }
     if (resume) {
       if (!restart_) return finish(StopReason::slice_budget);
@@ -365,6 +409,11 @@ SliceResult X86Engine::run_slice(std::uint64_t block_budget) {
     if (slice_.budget_spent()) return finish(StopReason::slice_budget);
     pc = regs_.rip();
   }
+}
+
+std::optional<std::uint64_t> X86Engine::next_deadline() const {
+  SyntheticTimers* timers = machine_.config().timers;
+  return timers != nullptr ? timers->vp(vp_).next_deadline() : std::nullopt;
 }
 
 RegisterSnapshot X86Engine::registers() const {

@@ -20,12 +20,22 @@
 //    Unicorn's.
 //  - Interrupts: at slice start and after HLT the APIC's vector is taken if
 //    RFLAGS.IF allows and entered through the IDT (devices/
-//    x86_interrupt_entry.h). Exceptions Unicorn raises (INT n, #PF, ...)
-//    are delivered the same way from UC_HOOK_INTR.
+//    x86_interrupt_entry.h). After a vector is taken, block boundaries are
+//    watched while the APIC still has one pending, so the next is taken
+//    as soon as the handler's IRET (or an STI) opens the window, except
+//    right after an STI (its one-instruction shadow keeps `sti; hlt`
+//    safe). Exceptions Unicorn raises (INT n, #PF, ...) are delivered the
+//    same way from UC_HOOK_INTR.
 //  - xAPIC page at 0xFEE00000: uc_mmio_map to the LocalApic.
 //  - Debug console (port 0xE9) and exit device (port 0xF4): UC_HOOK_INSN OUT.
-// Not supported: 32-bit guests, the interrupt shadow after STI/MOV SS
-// (interrupts are only taken at slice boundaries and HLT anyway), APIC
+//  - Synthetic timers (when the machine has them): the STIMER MSRs go
+//    through the MSR chain like the SynIC's; next_deadline() is this VP's
+//    earliest expiry.
+//  - Monitor page (when the machine has a monitor): a UC_HOOK_MEM_WRITE
+//    on the child-to-parent page records stores, reported after they
+//    landed at the next block boundary (emu/unicorn/monitor_write_hook.h).
+// Not supported: 32-bit guests, the interrupt shadow after MOV SS
+// (interrupts are only taken at block boundaries and HLT anyway), APIC
 // relocation, exception error codes other than #GP's (Unicorn does not
 // report them; 0 is pushed), paging other than the identity map for
 // event delivery.
@@ -43,6 +53,7 @@
 #include <vector>
 
 #include "emu/unicorn/code_invalidations.h"
+#include "emu/unicorn/monitor_write_hook.h"
 #include "emu/unicorn/uc_engine.h"
 #include "emu/vp_engine.h"
 #include "emu/x86/unicorn_x86_registers.h"
@@ -69,9 +80,11 @@ class X86Engine final : public VpEngine {
   std::uint32_t vp_index() const override { return vp_; }
   SliceResult run_slice(std::uint64_t block_budget) override;
   void request_stop() override { slice_.request_stop(); }
+  void limit_slice(std::uint64_t blocks) override { slice_.limit(blocks); }
   bool take_interrupt() override;
   bool interrupt_pending() const override { return kicked_.load(std::memory_order_acquire); }
   void invalidate_code(std::uint64_t gpa, std::uint64_t size) override { invalidations_.add(gpa, size); }
+  std::optional<std::uint64_t> next_deadline() const override;
   RegisterSnapshot registers() const override;
 
  private:
@@ -82,6 +95,7 @@ class X86Engine final : public VpEngine {
   void apply_invalidations();
   void sync_hypercall_page();
   void scan_block(std::uint64_t address, std::uint32_t size);
+  bool interrupt_window_at(std::uint64_t block);
   void emulate_msr(std::uint64_t address);
   void emulate_hypercall(std::uint64_t continue_at);
   bool handle_invalid_opcode();
@@ -101,6 +115,8 @@ class X86Engine final : public VpEngine {
   bool halted_ = false;
   bool exited_ = false;
   bool restart_ = false;                       // a hook asked for a re-entry at the resume point
+  bool irq_check_ = false;                     // a vector may still be pending: watch block boundaries
+  bool take_irq_now_ = false;                  // the block hook stopped to take an interrupt
   std::optional<std::uint64_t> resume_after_invalid_;
   std::optional<std::string> fault_;
   std::atomic<bool> kicked_{false};
@@ -113,6 +129,7 @@ class X86Engine final : public VpEngine {
   uc_hook hypercall_hook_ = 0;
 
   unicorn::CodeInvalidations invalidations_;
+  unicorn::MonitorWriteHook monitor_hook_;
 };
 
 }  // namespace softsynic::emu::x86

@@ -9,6 +9,7 @@
 #include "synic/defs/hypercall.h"
 #include "synic/guest_memory.h"
 #include "synic/partition.h"
+#include "synic/timers/synthetic_timers.h"
 
 namespace softsynic::emu::x86 {
 
@@ -18,6 +19,10 @@ HvConfig X86Machine::make_hv_config(const MachineConfig& config) {
   }
   HvConfig hv;
   hv.arch = HvArch::x86_64;
+  if (config.timers != nullptr) {
+    hv.features.stimers = true;
+    hv.features.direct_timers = config.timers->config().direct_mode;
+  }
   for (const auto& name : config.features_off) {
     if (!set_hv_feature(hv.features, name, false)) throw std::invalid_argument("unknown feature: " + name);
   }
@@ -41,6 +46,13 @@ X86Machine::X86Machine(const MachineConfig& config)
     return vtl == 0 && vp < apics_.size() ? apics_[vp].get() : nullptr;
   });
   hv_.msr_chain().append(*apic_msrs_);
+  if (config_.timers != nullptr) {
+    // STIMER MSRs reach the timers through the register owners; direct
+    // mode raises its vector on the VP's APIC.
+    for (std::uint32_t vp = 0; vp < config_.vp_count; ++vp) config_.timers->vp(vp).set_interrupt_sink(0, apics_[vp].get());
+    stimer_owner_ = std::make_unique<RegisterOwnerRef<SyntheticTimers>>(*config_.timers);
+    hv_.registers().add_owner(*stimer_owner_);
+  }
   // Enabling or moving the hypercall page writes guest code: every engine
   // must drop what it translated from the old and the new page.
   hv_.set_hypercall_page_listener([this](Vtl, std::optional<std::uint64_t> gpa) {

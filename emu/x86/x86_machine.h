@@ -1,6 +1,7 @@
 // X86Machine: the x86-64 side of the reference emulator for one partition:
 // the X86Hypervisor (hypercalls, MSRs, CPUID), one LocalApic per VP on an
-// ApicBus (the SynIC's interrupt sinks), the boot tables in RAM, and the
+// ApicBus (the SynIC's interrupt sinks, and the synthetic timers' direct-mode
+// sinks when the machine has timers), the boot tables in RAM, and the
 // factory of X86Engine (one Unicorn engine per VP over the shared RAM).
 //
 // Threading: set-up (constructor, make_engine) on the runner's thread
@@ -12,6 +13,7 @@
 #include <memory>
 #include <vector>
 
+#include "cpu_hooks/register_owner.h"
 #include "cpu_hooks/x86_hypervisor.h"
 #include "devices/apic/apic_bus.h"
 #include "devices/apic/apic_msr_handler.h"
@@ -50,6 +52,7 @@ class X86Machine final : public ArchMachine {
   devices::GuestMemoryLinear linear_;
   std::optional<std::uint64_t> hypercall_page_;
   std::uint32_t current_vp_ = 0;
+  std::unique_ptr<RegisterOwner> stimer_owner_;  // config_.timers, when set
 };
 
 }  // namespace softsynic::emu::x86

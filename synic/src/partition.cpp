@@ -184,10 +184,13 @@ HvStatus Partition::guest_post_message(std::uint32_t vp, Vtl vtl, std::uint32_t 
   if (vp < c.vp_count && vtl < c.vtl_count && payload.size() <= kMessagePayloadMax &&
       guest_message_type_ok(message_type))
     status = impl_->state->registry->post(GuestMessage{vtl, vp, connection_id, message_type, payload});
-  SynicEvent ev = guest_event(SynicEventKind::guest_post_message, vp, vtl, connection_id, status);
-  ev.message_type = message_type;
-  ev.payload = payload;
-  impl_->state->notify(ev);
+  // The event is built only for an observer: this is the guest's hot path.
+  if (auto* o = impl_->state->observer.load(std::memory_order_acquire)) {
+    SynicEvent ev = guest_event(SynicEventKind::guest_post_message, vp, vtl, connection_id, status);
+    ev.message_type = message_type;
+    ev.payload = payload;
+    o->on_synic_event(ev);
+  }
   return status;
 }
 
@@ -196,9 +199,11 @@ HvStatus Partition::guest_signal_event(std::uint32_t vp, Vtl vtl, std::uint32_t 
   HvStatus status = HvStatus::invalid_parameter;
   if (vp < c.vp_count && vtl < c.vtl_count && flag < kEventFlagsPerSint)
     status = impl_->state->registry->signal(GuestEvent{vtl, vp, connection_id, flag});
-  SynicEvent ev = guest_event(SynicEventKind::guest_signal_event, vp, vtl, connection_id, status);
-  ev.flag = flag;
-  impl_->state->notify(ev);
+  if (auto* o = impl_->state->observer.load(std::memory_order_acquire)) {
+    SynicEvent ev = guest_event(SynicEventKind::guest_signal_event, vp, vtl, connection_id, status);
+    ev.flag = flag;
+    o->on_synic_event(ev);
+  }
   return status;
 }
 

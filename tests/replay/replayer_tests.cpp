@@ -15,6 +15,7 @@
 #include "emu/replay/trace_recorder.h"
 #include "emu/replay/trace_values.h"
 #include "emu/replay/trace_writer.h"
+#include "synic/timers/advance_time.h"
 
 using namespace softsynic;
 using namespace softsynic::replay;
@@ -152,7 +153,7 @@ TEST_CASE("replay: a load error is reported as FAIL with the reason") {
 TEST_CASE("fixtures: there are at least 40, for both architectures, in every area") {
   const auto files = fixture_files();
   CHECK(files.size() >= 40);
-  for (const char* area : {"msr", "post_message", "signal_event", "eom", "backpressure", "vtl", "errors"}) {
+  for (const char* area : {"msr", "post_message", "signal_event", "eom", "backpressure", "vtl", "errors", "timers"}) {
     CAPTURE(area);
     bool x86 = false;
     bool arm64 = false;
@@ -213,6 +214,12 @@ TEST_CASE("recorder: recording the replay of any fixture gives a trace that repl
     const Trace original = load_fixture(f);
     const RecordedReplay rec = record_replay(original, "recorded from " + f);
     CHECK(rec.result.passed());
+    // Host posts are recorded once each; timer expiries are not host posts.
+    const auto posts = [](const Trace& t) {
+      return std::count_if(t.steps.begin(), t.steps.end(),
+                           [](const Step& s) { return std::holds_alternative<PostMessageStep>(s.op); });
+    };
+    CHECK(posts(rec.recording) == posts(original));
     const std::string recorded = write_trace(rec.recording);
     const auto loaded = load_trace(recorded);
     INFO(loaded.error);
@@ -261,4 +268,62 @@ TEST_CASE("recorder: a scripted session recorded the way an emulator feeds it re
   const ReplayResult r = replay_trace(load_text(rec.document()));
   INFO(rec.document());
   CHECK(r.passed());
+}
+
+TEST_CASE("recorder: timer expiries of a run whose emulator moves the clock itself replay and pass") {
+  Machine m;
+  m.vp_count = 1;
+  m.memory = {{0, 0x10000}};
+  ReplayMachine machine(m);
+  TraceRecorder rec(m, machine.memory(), "timers");
+  rec.set_time_source(&machine.clock());
+  machine.set_cpu_observer(&rec);
+  machine.partition().set_observer(&rec);
+  const std::byte zero[4] = {};
+  // An emulator's CPU slice: time moves, then the VP's timers are serviced
+  // (late: every expiry due inside the slice is handed over at its end).
+  const auto slice = [&](std::uint64_t ticks) {
+    machine.clock().advance(ticks);
+    fire_due_everywhere(machine.timers(), machine.executor());
+  };
+  const auto handle_message = [&] {
+    CHECK(machine.take_interrupt(0, 0) == 0x40u);
+    CHECK(machine.eoi(0, 0));
+    machine.memory().write(0x3300, zero);  // the guest frees SINT3's slot
+    machine.wrmsr(0, 0, 0x40000084, 0);    // EOM
+  };
+
+  machine.wrmsr(0, 0, 0x40000083, 0x3001);  // SIMP
+  machine.wrmsr(0, 0, 0x40000093, 0x40);    // SINT3
+  machine.wrmsr(0, 0, 0x40000080, 1);       // SCONTROL
+  slice(5000);
+  machine.wrmsr(0, 0, 0x400000B1, 10000);    // STIMER0_COUNT: 1 ms
+  machine.wrmsr(0, 0, 0x400000B0, 0x30003);  // STIMER0_CONFIG: enable | periodic | SINT 3, start 0.5 ms
+  slice(25000);                              // t = 3 ms: expiries at 1.5 and 2.5 ms
+  handle_message();
+  handle_message();
+  std::uint64_t ref = 0;
+  machine.rdmsr(0, 0, 0x40000020, ref);  // TIME_REF_COUNT
+  CHECK(ref == 30000);
+  slice(5000);  // t = 3.5 ms: expiry 3
+  handle_message();
+  CHECK(machine.pending_interrupt(0, 0) == std::nullopt);
+  machine.partition().set_observer(nullptr);
+
+  const Trace recorded = rec.trace();
+  std::uint64_t advanced = 0;
+  for (const Step& s : recorded.steps) {
+    CHECK_FALSE(std::holds_alternative<PostMessageStep>(s.op));  // the replay's timers post them
+    if (const auto* a = std::get_if<AdvanceTimeStep>(&s.op)) advanced += a->ticks_100ns;
+  }
+  CHECK(advanced == 35000);
+  const std::size_t interrupts = static_cast<std::size_t>(std::count_if(
+      recorded.steps.begin(), recorded.steps.end(),
+      [](const Step& s) { return std::holds_alternative<ExpectInterruptStep>(s.op); }));
+  CHECK(interrupts == 3);
+  INFO(rec.document());
+  const ReplayResult r = replay_trace(load_text(rec.document()));
+  INFO(format_result("recording", r));
+  CHECK(r.passed());
+  CHECK(format_result("recording", replay_trace(load_text(rec.document()))) == format_result("recording", r));
 }

@@ -90,3 +90,10 @@ TEST_CASE("vmbus names: a type-1 message with a known channel message type is na
   CHECK_FALSE(vmbus_message_name(1, unknown));
   CHECK_FALSE(vmbus_message_name(1, std::span(contact, 4)));
 }
+
+TEST_CASE("timeline: synthetic timer expiries are labelled with their timer, on the advance_time step") {
+  const Parsed p = parse(timeline_of(fixture("timers/x86_periodic_message.json")));
+  CHECK(p.slices.count("post TimerExpired STIMER0") == 4);
+  CHECK(p.slices.count("deliver SINT3 TimerExpired STIMER0") == 4);
+  CHECK(p.slices.count("post type 0x80000010") == 0);
+}

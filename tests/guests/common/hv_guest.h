@@ -64,6 +64,49 @@ struct hv_post_message_input {
   u8 payload[HV_MESSAGE_PAYLOAD_MAX];
 };
 
+/* Synthetic timers: STIMERn_CONFIG bits and the TimerExpired message
+   (TLFS "Synthetic Timers"). COUNT and TIME_REF_COUNT are in 100 ns. */
+#define STIMER_ENABLE (1ul << 0)
+#define STIMER_PERIODIC (1ul << 1)
+#define STIMER_LAZY (1ul << 2)
+#define STIMER_AUTO_ENABLE (1ul << 3)
+#define STIMER_VECTOR(v) ((u64)(v) << 4)
+#define STIMER_DIRECT (1ul << 12)
+#define STIMER_SINT(s) ((u64)(s) << 16)
+#define HV_MESSAGE_TIMER_EXPIRED 0x80000010u
+struct hv_timer_message_payload {
+  u32 timer_index;
+  u32 reserved;
+  u64 expiration_time;
+  u64 delivery_time;
+};
+
+/* Monitor pages (TLFS "Monitored Notification Facility"): the trigger
+   words of the child-to-parent page, and the host command port's monitor
+   ops (emu/host_ports.h HostMonitorCommand / HostMonitorReply). */
+struct hv_monitor_trigger_group {
+  volatile u32 pending;
+  volatile u32 armed;
+};
+struct hv_monitor_page_head {
+  volatile u64 trigger_state; /* bits 0-3: groups enabled */
+  struct hv_monitor_trigger_group group[4];
+};
+#define HOST_COMMAND_MONITOR_PAGE 3
+#define HOST_COMMAND_MONITOR_REGISTER 4
+#define HOST_COMMAND_MONITOR_QUERY 5
+#define MONITOR_REPLY_TYPE 0x4D
+#define MONITOR_REPLY_IDS 32
+struct host_monitor_command {
+  u32 op, first_id, id_count, latency_100ns;
+  u64 page_gpa, reserved;
+};
+struct host_monitor_reply {
+  u32 status, reserved;
+  u64 port_signals, signals, unknown_ids, cancelled, undelivered, write_reports;
+  u32 id_counts[MONITOR_REPLY_IDS];
+};
+
 /* Per-VP pages. */
 extern u8 simp_page[MAX_VPS][PAGE_SIZE];
 extern u8 siefp_page[MAX_VPS][PAGE_SIZE];

@@ -1,0 +1,104 @@
+// VmbusServer: the host side of the VMBus control plane on top of the
+// SynIC's public host API (Partition message and event ports,
+// async_post_message, guest event ports). It negotiates the protocol
+// version, offers one channel per device, builds GPADLs, opens and closes
+// channels, rescinds offers and unloads; each open channel moves packets
+// between the guest's rings and its VmbusDevice.
+//
+// Wire: the guest posts control messages (SynIC message type 1) on
+// connection 1 (protocols below 5.0) or 4 (from 5.0); the host answers on
+// the SINT the guest named (2 below 5.0) of the VP it named in
+// INITIATE_CONTACT, with async_post_message so that a full SINT queue makes
+// the host wait, never drop. While more than max_waiting_replies of its
+// replies are still waiting for the queue, the server refuses further guest
+// messages (the guest sees HV_STATUS_INSUFFICIENT_BUFFERS and retries).
+// A channel's guest-to-host signal is HvSignalEvent on the connection id
+// of its offer; host-to-guest is the event flag numbered by its relid on
+// the negotiated SINT.
+//
+// Bad guest input (unknown type, short payload, unknown relid or GPADL id,
+// no matching version, corrupt ring) is answered as a Hyper-V host does
+// (a failure status where the protocol has a reply, else nothing), logged
+// with the decoded message name, and never throws out of a port.
+//
+// Not supported: monitor pages (offers carry no monitor id), the shared
+// interrupt page of protocols before WIN8 (host-to-guest signals always use
+// the per-relid SIEF flag), sub-channels, MODIFYCHANNEL, hvsocket
+// (TL_CONNECT), multi-range GPADLs, VTLs other than the configured one.
+//
+// Threading: add_device before start(); everything else is thread-safe.
+// Ports run on the posting VP's strand; one lock serialises the server and
+// device hooks. Destroy the server before the partition; destruction
+// unregisters the ports and waits for calls in flight.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/system/error_code.hpp>
+
+#include "devices/vmbus/device.h"
+#include "synic/defs/vtl.h"
+
+namespace softsynic {
+class Partition;
+}
+
+namespace softsynic::vmbus {
+
+struct ServerOptions {
+  // One line per decoded control message, channel change and protocol
+  // error ("vmbus: ..."). Called with the server lock held, from any
+  // thread. Empty: no log.
+  std::function<void(const std::string&)> log;
+  // Replies allowed to wait for SINT queue room before guest messages are
+  // refused with INSUFFICIENT_BUFFERS. At least 1.
+  std::uint32_t max_waiting_replies = 16;
+  // Channel n signals on connection id base + n.
+  std::uint32_t channel_connection_id_base = 0x1000;
+  Vtl vtl = 0;
+};
+
+struct ServerStatus {
+  bool connected = false;
+  std::uint32_t version = 0;
+  std::uint32_t target_vp = 0;
+  std::uint8_t sint = 0;
+  std::size_t gpadls = 0;          // complete or under construction
+  std::size_t open_channels = 0;
+  std::size_t channels = 0;        // offers not yet released
+  std::uint64_t protocol_errors = 0;
+  std::uint64_t packets_in = 0;    // guest -> host, all channels
+  std::uint64_t packets_out = 0;   // host -> guest
+  std::uint32_t waiting_replies = 0;
+};
+
+class VmbusServer {
+ public:
+  explicit VmbusServer(Partition& partition, ServerOptions options = {});
+  ~VmbusServer();
+  VmbusServer(const VmbusServer&) = delete;
+  VmbusServer& operator=(const VmbusServer&) = delete;
+
+  // Before start(). Returns the relid of its channel (1, 2, ...); 0 once
+  // started or for a null device (host misuse).
+  std::uint32_t add_device(std::shared_ptr<VmbusDevice> device);
+  // Registers the message connections and each channel's event
+  // connection. Errors from Partition::add_*_port (connection_id_in_use...).
+  boost::system::error_code start();
+  // Host-side removal: sends RESCIND_CHANNELOFFER (closing the channel if
+  // open); the relid is reused only after the guest's RELID_RELEASED.
+  // false: unknown relid, already rescinded, or not offered to a guest.
+  bool rescind(std::uint32_t relid);
+
+  ServerStatus status() const;
+  std::uint32_t channel_connection_id(std::uint32_t relid) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace softsynic::vmbus
