@@ -13,22 +13,28 @@
 // replies are still waiting for the queue, the server refuses further guest
 // messages (the guest sees HV_STATUS_INSUFFICIENT_BUFFERS and retries).
 // A channel's guest-to-host signal is HvSignalEvent on the connection id
-// of its offer; host-to-guest is the event flag numbered by its relid on
-// the negotiated SINT.
+// of its offer, or, when the partition has monitor support
+// (Partition::monitor_support()) and the guest gave monitor pages in
+// INITIATE_CONTACT, a pending bit in the guest-to-host monitor page: the
+// offer then carries monitor id relid - 1 (relids up to 128), registered
+// against the channel's connection id. Host-to-guest is the event flag
+// numbered by its relid on the negotiated SINT.
 //
 // Bad guest input (unknown type, short payload, unknown relid or GPADL id,
 // no matching version, corrupt ring) is answered as a Hyper-V host does
 // (a failure status where the protocol has a reply, else nothing), logged
 // with the decoded message name, and never throws out of a port.
 //
-// Not supported: monitor pages (offers carry no monitor id), the shared
-// interrupt page of protocols before WIN8 (host-to-guest signals always use
+// Not supported: host-to-guest monitored notification (the parent-to-child
+// page is handed to the monitor and never written), server-chosen monitor
+// pages, the shared interrupt page of protocols before WIN8 (host-to-guest signals always use
 // the per-relid SIEF flag), sub-channels, MODIFYCHANNEL, hvsocket
 // (TL_CONNECT), multi-range GPADLs, VTLs other than the configured one.
 //
 // Threading: add_device before start(); everything else is thread-safe.
-// Ports run on the posting VP's strand; one lock serialises the server and
-// device hooks. Destroy the server before the partition; destruction
+// Ports run on the posting VP's strand; one (recursive) lock serialises the
+// server and device hooks: a monitor signal may run inline inside a
+// monitor call the server makes. Destroy the server before the partition; destruction
 // unregisters the ports and waits for calls in flight.
 #pragma once
 
@@ -58,6 +64,10 @@ struct ServerOptions {
   std::uint32_t max_waiting_replies = 16;
   // Channel n signals on connection id base + n.
   std::uint32_t channel_connection_id_base = 0x1000;
+  // Offer monitor ids when the partition has monitor support and the guest
+  // gave monitor pages; latency of each id in 100 ns units (0: at once).
+  bool use_monitor = true;
+  std::uint16_t monitor_latency_100ns = 0;
   Vtl vtl = 0;
 };
 
@@ -69,6 +79,8 @@ struct ServerStatus {
   std::size_t gpadls = 0;          // complete or under construction
   std::size_t open_channels = 0;
   std::size_t channels = 0;        // offers not yet released
+  bool monitor = false;            // offers carry monitor ids (pages given, monitor present)
+  std::size_t monitor_ids = 0;     // monitor ids registered
   std::uint64_t protocol_errors = 0;
   std::uint64_t packets_in = 0;    // guest -> host, all channels
   std::uint64_t packets_out = 0;   // host -> guest

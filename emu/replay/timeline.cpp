@@ -202,11 +202,14 @@ void TimelineBuilder::on_synic_event(const SynicEvent& e) {
       break;
     case SynicEventKind::guest_post_message:
     case SynicEventKind::guest_signal_event: {
+      if (e.status != HvStatus::success) break;
+      // Ports registered past the recorder (a VMBus host on the partition)
+      // get a track per connection, so their messages still show by name.
       auto port = port_by_connection_.find(e.connection_id);
-      if (port == port_by_connection_.end() || e.status != HvStatus::success) break;
+      const std::string port_id = port != port_by_connection_.end() ? port->second : "connection " + hex(e.connection_id);
       const std::uint64_t id = next_flow_++;
       flow('s', id, kGuestPid, vp_track, ts_);
-      const int tid = port_tid(port->second);
+      const int tid = port_tid(port_id);
       const std::string name = e.kind == SynicEventKind::guest_post_message
                                    ? "message " + message_label(e.message_type, e.payload)
                                    : "event flag " + std::to_string(e.flag);

@@ -163,6 +163,14 @@ int main(int argc, char** argv) {
     usage(stderr);
     return kUsageError;
   }
+  if (vmbus_echo && !record_path.empty()) {
+    // The trace format has no VMBus host (its rings live in guest memory the
+    // format does not carry): such a recording could not replay. The
+    // timeline still shows every VMBus message by name.
+    std::fprintf(stderr, "softsynic-run: --record cannot be combined with --device vmbus-echo "
+                         "(a trace has no VMBus host to replay against); use --timeline\n");
+    return kUsageError;
+  }
   options.record_path = record_path;
   options.timeline_path = timeline_path;
   if (log) options.log = &std::cerr;

@@ -24,7 +24,9 @@
 #include "synic/executor.h"
 #include "synic/guest_memory.h"
 #include "synic/interrupt_sink.h"
+#include "synic/monitor/monitor_access.h"
 #include "synic/partition.h"
+#include "synic/time_source.h"
 
 namespace softsynic::vmbus::test {
 
@@ -91,6 +93,8 @@ struct Harness {
   std::vector<std::string> partition_errors;
   std::vector<std::unique_ptr<FunctionInterruptSink>> sinks;
   std::unique_ptr<Partition> partition;
+  VirtualClock clock;
+  std::unique_ptr<MonitorAccess> monitor;  // attach_monitor(); outlives the server
   std::unique_ptr<VmbusServer> server;
   std::shared_ptr<EchoDevice> echo;
   std::uint32_t relid = 0;
@@ -98,6 +102,12 @@ struct Harness {
   unsigned interrupts[2] = {0, 0};
 
   void run() { exec.run_until_idle(); }
+
+  // Monitor support on the partition (as the reference emulator has it).
+  MonitorAccess& attach_monitor() {
+    monitor = std::make_unique<MonitorAccess>(*partition, clock);
+    return *monitor;
+  }
 
   // ---- control messages ----
 
@@ -147,16 +157,19 @@ struct Harness {
     return false;
   }
 
-  InitiateContact contact(std::uint32_t version, std::uint32_t target_vp = 0) {
+  InitiateContact contact(std::uint32_t version, std::uint32_t target_vp = 0, MonitorPageGpas pages = {}) {
     auto c = make<InitiateContact>(ChannelMessageType::initiate_contact);
     c.version_requested = version;
     c.target_vcpu = target_vp;
     c.interrupt_page_or_sint = version >= kVersionWin10V5 ? kVmbusSint : 0x200000;
+    c.monitor_page1 = pages.parent_to_child;
+    c.monitor_page2 = pages.child_to_parent;
     return c;
   }
   // INITIATE_CONTACT on the right connection; the VersionResponse.
-  std::optional<VersionResponse> connect(std::uint32_t version = kVersionWin10V5_3, std::uint32_t target_vp = 0) {
-    post(contact(version, target_vp), version >= kVersionWin10V5 ? kMessageConnectionIdV5 : kMessageConnectionId);
+  std::optional<VersionResponse> connect(std::uint32_t version = kVersionWin10V5_3, std::uint32_t target_vp = 0,
+                                         MonitorPageGpas pages = {}) {
+    post(contact(version, target_vp, pages), version >= kVersionWin10V5 ? kMessageConnectionIdV5 : kMessageConnectionId);
     return reply<VersionResponse>(ChannelMessageType::version_response, target_vp);
   }
   // Connected and offers received.

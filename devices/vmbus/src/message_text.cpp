@@ -59,6 +59,7 @@ std::string describe_message(std::span<const std::byte> p) {
       const auto m = view<OfferChannel>(p);
       s += " relid=" + u(m.child_relid) + " interface=" + m.offer.interface_type.to_string() +
            " instance=" + m.offer.interface_instance.to_string() + " connection=" + hex(m.connection_id);
+      if (m.monitor_flags & kOfferMonitorAllocated) s += " monitor_id=" + u(m.monitor_id);
       break;
     }
     case ChannelMessageType::rescind_channel_offer:

@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "devices/vmbus/defs/channel_messages.h"
@@ -16,6 +17,7 @@
 #include "devices/vmbus/gpadl.h"
 #include "devices/vmbus/message_text.h"
 #include "synic/errors.h"
+#include "synic/monitor/monitor_access.h"
 #include "synic/partition.h"
 
 namespace softsynic::vmbus {
@@ -23,6 +25,8 @@ namespace {
 
 // GPADLs above 1 GiB are refused (ring buffers are far smaller).
 constexpr std::uint32_t kMaxGpadlPfns = 1u << 18;
+// Relid n gets monitor id n - 1 while ids last.
+constexpr std::uint32_t kMonitorIds = 128;
 
 template <typename T>
 T read_as(std::span<const std::byte> p) {
@@ -89,6 +93,7 @@ struct VmbusServer::Impl {
     std::optional<GuestRing> outbound;  // guest -> host
     std::optional<GuestRing> inbound;   // host -> guest
     std::unique_ptr<GuestEventPort> signal;
+    PortHandle monitor;  // registration of monitor id relid - 1, while offered with one
     Io io;
     std::uint64_t packets_in = 0, packets_out = 0, bytes_in = 0, bytes_out = 0;
   };
@@ -122,6 +127,9 @@ struct VmbusServer::Impl {
   void close_channel(std::span<const std::byte> p);
   void relid_released(std::span<const std::byte> p, std::vector<PortHandle>& drop);
   void unload(std::vector<PortHandle>& drop);
+  void use_monitor_pages(const InitiateContact& c);
+  std::optional<std::uint8_t> offer_monitor_id(Channel& c);
+  void remove_monitor_pages();
 
   void close(Channel& c, const char* why);
   void process(Channel& c);
@@ -141,7 +149,8 @@ struct VmbusServer::Impl {
   ServerOptions options;
   std::shared_ptr<std::atomic<std::uint32_t>> waiting = std::make_shared<std::atomic<std::uint32_t>>(0);
 
-  mutable std::mutex mutex;
+  // Recursive: a monitor call made with it held may signal a channel inline.
+  mutable std::recursive_mutex mutex;
   bool started = false;
   bool connected = false;
   std::uint32_t version = 0;
@@ -151,6 +160,8 @@ struct VmbusServer::Impl {
   std::map<std::uint32_t, Gpadl> gpadls;
   std::uint64_t protocol_errors = 0;
   std::vector<PortHandle> control_ports;
+  std::optional<MonitorPageGpas> monitor_pages;  // handed to the monitor at contact
+  bool remove_monitor_pages_after = false;        // set by UNLOAD: done outside the lock
 };
 
 // ---- sending ----
@@ -183,7 +194,55 @@ bool VmbusServer::Impl::on_message(const GuestMessage& m) {
     }
   }
   drop.clear();  // outside the lock: waits for calls in flight into those ports
+  remove_monitor_pages();
   return true;
+}
+
+// After the registrations are gone, so that draining the old page signals
+// nobody; only the pages this server handed over.
+void VmbusServer::Impl::remove_monitor_pages() {
+  std::optional<MonitorPageGpas> gpas;
+  {
+    std::lock_guard lock(mutex);
+    if (!remove_monitor_pages_after) return;
+    remove_monitor_pages_after = false;
+    gpas = std::exchange(monitor_pages, std::nullopt);
+  }
+  MonitorAccess* monitor = partition.monitor_support();
+  if (gpas && monitor != nullptr && monitor->monitor_page(options.vtl) == gpas)
+    static_cast<void>(monitor->set_monitor_page(options.vtl, std::nullopt));
+}
+
+void VmbusServer::Impl::use_monitor_pages(const InitiateContact& c) {
+  MonitorAccess* monitor = partition.monitor_support();
+  if (!options.use_monitor || monitor == nullptr || c.monitor_page1 == 0 || c.monitor_page2 == 0) return;
+  const MonitorPageGpas gpas{c.monitor_page1, c.monitor_page2};
+  if (const auto ec = monitor->set_monitor_page(options.vtl, gpas)) {
+    // The guest still gets its connection; its channels signal by hypercall.
+    error("monitor pages refused (" + ec.message() + "); offers carry no monitor id");
+    return;
+  }
+  monitor_pages = gpas;
+  remove_monitor_pages_after = false;
+}
+
+std::optional<std::uint8_t> VmbusServer::Impl::offer_monitor_id(Channel& c) {
+  MonitorAccess* monitor = partition.monitor_support();
+  if (!monitor_pages || monitor == nullptr || c.relid > kMonitorIds) return std::nullopt;
+  const auto id = static_cast<std::uint8_t>(c.relid - 1);
+  if (c.monitor) return id;  // offered again (a second REQUESTOFFERS)
+  MonitorRegistration r;
+  r.connection_id = c.connection_id;
+  r.latency_100ns = options.monitor_latency_100ns;
+  r.vp = target_vp;
+  auto h = monitor->register_monitor(options.vtl, id, std::move(r));
+  if (!h) {
+    error("monitor id " + std::to_string(id) + " for relid " + std::to_string(c.relid) + ": " + h.error().message() +
+          "; offered without it");
+    return std::nullopt;
+  }
+  c.monitor = std::move(*h);
+  return id;
 }
 
 void VmbusServer::Impl::handle(const GuestMessage& m, std::vector<PortHandle>& drop) {
@@ -268,8 +327,9 @@ void VmbusServer::Impl::initiate_contact(const GuestMessage& m) {
   sint = wanted_sint;
   r.version_supported = 1;
   r.message_connection_id = v5 ? kMessageConnectionIdV5 : 0;
+  use_monitor_pages(c);
   log("connected: version " + std::string(version_name(v)) + ", messages to vp" + std::to_string(target_vp) +
-      " sint" + std::to_string(sint));
+      " sint" + std::to_string(sint) + (monitor_pages ? ", channels signal through monitor pages" : ""));
   send(r);
 }
 
@@ -282,6 +342,10 @@ void VmbusServer::Impl::request_offers() {
     o.child_relid = relid;
     o.interrupt_flags = kOfferDedicatedInterrupt;
     o.connection_id = c->connection_id;
+    if (const auto id = offer_monitor_id(*c)) {
+      o.monitor_id = *id;
+      o.monitor_flags = kOfferMonitorAllocated;
+    }
     c->offered = true;
     send(o);
   }
@@ -475,6 +539,7 @@ void VmbusServer::Impl::relid_released(std::span<const std::byte> p, std::vector
   for (auto g = gpadls.begin(); g != gpadls.end();)
     g = g->second.child_relid == m.child_relid ? gpadls.erase(g) : std::next(g);
   drop.push_back(std::move(it->second->event_port));
+  drop.push_back(std::move(it->second->monitor));
   channels.erase(it);
   log("relid " + std::to_string(m.child_relid) + " released");
 }
@@ -484,6 +549,7 @@ void VmbusServer::Impl::unload(std::vector<PortHandle>& drop) {
     Channel& c = *it->second;
     close(c, "UNLOAD");
     c.offered = false;
+    drop.push_back(std::move(c.monitor));
     if (c.rescinded) {
       drop.push_back(std::move(c.event_port));
       it = channels.erase(it);
@@ -492,6 +558,7 @@ void VmbusServer::Impl::unload(std::vector<PortHandle>& drop) {
     }
   }
   gpadls.clear();
+  if (monitor_pages) remove_monitor_pages_after = true;
   const bool was = connected;
   connected = false;
   version = 0;
@@ -612,9 +679,14 @@ VmbusServer::~VmbusServer() {
   {
     std::lock_guard lock(impl_->mutex);
     ports = std::move(impl_->control_ports);
-    for (auto& [relid, c] : impl_->channels) ports.push_back(std::move(c->event_port));
+    for (auto& [relid, c] : impl_->channels) {
+      ports.push_back(std::move(c->event_port));
+      ports.push_back(std::move(c->monitor));
+    }
+    impl_->remove_monitor_pages_after = impl_->monitor_pages.has_value();
   }
   ports.clear();
+  impl_->remove_monitor_pages();
   std::lock_guard lock(impl_->mutex);
   for (auto& [relid, c] : impl_->channels) impl_->close(*c, "host shutdown");
 }
@@ -676,10 +748,12 @@ ServerStatus VmbusServer::status() const {
   s.gpadls = impl_->gpadls.size();
   s.channels = impl_->channels.size();
   s.protocol_errors = impl_->protocol_errors;
+  s.monitor = impl_->monitor_pages.has_value();
   for (const auto& [relid, c] : impl_->channels) {
     s.open_channels += c->open ? 1 : 0;
     s.packets_in += c->packets_in;
     s.packets_out += c->packets_out;
+    s.monitor_ids += c->monitor ? 1 : 0;
   }
   s.waiting_replies = impl_->waiting->load();
   return s;

@@ -82,6 +82,16 @@ static const u8 echo_interface[16] = {0x6e, 0x9a, 0x0c, 0x5f, 0x1d, 0x2b, 0x57, 
 static u32 message_connection;
 static u32 insufficient_retries;
 
+/* Monitor pages as the Linux driver hands them over in INITIATE_CONTACT
+   (page 1 host-to-guest, page 2 guest-to-host). Built with
+   VMBUS_MONITOR=0 the driver offers none, and the host's offers then carry
+   no monitor id: the channel signals by HvSignalEvent. */
+#ifndef VMBUS_MONITOR
+#define VMBUS_MONITOR 1
+#endif
+#define NO_MONITOR_ID 0xFFFFFFFFu
+static u8 monitor_pages[2][PAGE_SIZE] PAGE_ALIGNED;
+
 /* Messages taken from the SIMP slot, in arrival order. */
 #define FIFO_SIZE 64
 static struct hv_message fifo[FIFO_SIZE];
@@ -140,6 +150,10 @@ static u32 negotiate(u32 vp) {
     c.version = versions[i];
     c.target_vcpu = vp;
     c.sint_or_page = versions[i] >= VER(5, 0) ? REPLY_SINT : 0;
+    if (VMBUS_MONITOR) {
+      c.monitor1 = (u64)monitor_pages[0];
+      c.monitor2 = (u64)monitor_pages[1];
+    }
     u32 conn = versions[i] >= VER(5, 0) ? 4 : 1;
     check_eq(post(vp, conn, &c, sizeof c), HV_STATUS_SUCCESS, "INITIATE_CONTACT posted");
     struct version_response r;
@@ -198,7 +212,23 @@ struct packet_desc {
 
 static struct ring out_ring, in_ring;
 static u32 channel_connection;
-static u64 signals_sent, waits, checked_bytes, bad_bytes;
+static u32 channel_monitor_id = NO_MONITOR_ID;
+static u64 signals_sent, monitor_sets, waits, checked_bytes, bad_bytes;
+
+/* Tells the host the channel has work, as Linux's vmbus_set_event does:
+   the offer's monitor id when it has one (a pending bit in the
+   guest-to-host monitor page, no hypercall), else HvSignalEvent. */
+static void signal_host(void) {
+  signals_sent++;
+  if (channel_monitor_id != NO_MONITOR_ID) {
+    struct hv_monitor_page_head *page = (struct hv_monitor_page_head *)monitor_pages[1];
+    __atomic_fetch_or(&page->group[channel_monitor_id / 32].pending, 1u << (channel_monitor_id % 32),
+                      __ATOMIC_SEQ_CST);
+    monitor_sets++;
+  } else {
+    hv_signal_event_fast(channel_connection, 0);
+  }
+}
 
 static void fence(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 static u32 ring_room(const struct ring *r, u32 w, u32 rd) { return w >= rd ? r->size - (w - rd) : rd - w; }
@@ -228,10 +258,7 @@ static int ring_write(u32 seq) {
   fence();
   r->ctl->write_index = (w + total) % r->size;
   fence();
-  if (r->ctl->interrupt_mask == 0 && r->ctl->read_index == w) {
-    hv_signal_event_fast(channel_connection, 0);
-    signals_sent++;
-  }
+  if (r->ctl->interrupt_mask == 0 && r->ctl->read_index == w) signal_host();
   return 1;
 }
 
@@ -271,10 +298,7 @@ static int ring_read(u32 expected_seq) {
   fence();
   /* The host waits for room: signal when the room passes what it asked. */
   u32 pending = r->ctl->pending_send_size;
-  if (pending && room_before <= pending && ring_room(r, r->ctl->write_index, next) > pending) {
-    hv_signal_event_fast(channel_connection, 0);
-    signals_sent++;
-  }
+  if (pending && room_before <= pending && ring_room(r, r->ctl->write_index, next) > pending) signal_host();
   return 1;
 }
 
@@ -327,9 +351,15 @@ int vmbus_echo_run(u32 vp, u32 packets) {
     if (memcmp(o.if_type, echo_interface, 16) == 0) {
       relid = o.relid;
       channel_connection = o.connection_id;
+      channel_monitor_id = (o.monitor_flags & 1) ? o.monitor_id : NO_MONITOR_ID;
     }
   }
   printf("vmbus: %u offer(s); echo channel relid %u, connection 0x%x\n", offers, relid, channel_connection);
+  if (channel_monitor_id != NO_MONITOR_ID)
+    printf("vmbus: the channel signals the host through monitor id %u\n", channel_monitor_id);
+  else
+    printf("vmbus: the channel signals the host by HvSignalEvent\n");
+  check_eq(channel_monitor_id != NO_MONITOR_ID, VMBUS_MONITOR, "a monitor id exactly when the driver gave monitor pages");
   check(relid != 0, "the echo device is offered");
   if (!relid) return 1;
 
@@ -386,8 +416,8 @@ int vmbus_echo_run(u32 vp, u32 packets) {
 
   printf("vmbus: moving %u packets\n", packets);
   move_packets(vp, packets);
-  printf("vmbus: %u packets, %lu bytes echoed and checked, %lu bad bytes, %lu signals, %lu waits\n", packets,
-         checked_bytes, bad_bytes, signals_sent, waits);
+  printf("vmbus: %u packets, %lu bytes echoed and checked, %lu bad bytes, %lu signals (%lu through the monitor page), %lu waits\n",
+         packets, checked_bytes, bad_bytes, signals_sent, monitor_sets, waits);
   check_eq(bad_bytes, 0, "every echoed byte matches");
 
   struct close_channel cc = {{MSG_CLOSECHANNEL, 0}, relid};
