@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora in fuzz/corpus/<target>/ for fuzz_hypercall and
-fuzz_synic_sequence. Each seed is a small program in the byte format the
+"""Writes the seed corpora in fuzz/corpus/<target>/ for fuzz_hypercall,
+fuzz_synic_sequence and fuzz_vmbus_control. Each seed is a small program in the byte format the
 harness reads (see FuzzInput and the harness's step switch); the seeds
 walk the interesting paths once (a Linux-like start-up, traffic, errors)
 so the fuzzer mutates from there. Run it again after changing a harness's
@@ -215,9 +215,75 @@ def synic_sequence_seeds():
     return seeds
 
 
+# ---- fuzz_vmbus_control --------------------------------------------------
+# Steps as Session::step() reads them: an op byte (below(14)), then its
+# fields; below(n) takes one byte modulo n.
+VB = {"contact": 0, "offers": 1, "gpadl": 2, "body": 3, "open": 4, "teardown": 5, "raw": 6, "packet": 7,
+      "poke": 8, "signal": 9, "monitor": 10, "take": 11, "rescind": 12, "read": 13}
+CONN_V5 = 1  # control_connection(): below(4) == 1 -> connection 4
+
+
+def vb_header(capacity_choice=4, use_monitor=True):
+    return u8(capacity_choice) + u8(1 if use_monitor else 0)
+
+
+def vb_contact(version_index=0, monitor=1, vp=0):
+    # version, no override, target VP 0, SINT 2, monitor choice, default connection, from vp
+    return u8(VB["contact"]) + u8(version_index) + u8(1) + u8(0) + u8(1) + u8(monitor) + u8(1) + u8(vp)
+
+
+def vb_take(vp=0):
+    return u8(VB["take"]) + u8(vp)
+
+
+def vb_simple(op, vp=0):
+    return u8(VB[op]) + u8(CONN_V5) + u8(vp)
+
+
+def vb_gpadl(relid=1, gpadl=1, pages=8, first=0):
+    return (u8(VB["gpadl"]) + u8(pages - 2) + u8(first) + u8(relid) + u8(gpadl) + u8(1) + u8(1) + u8(1) +
+            u8(CONN_V5) + u8(0))
+
+
+def vb_open(relid=1, gpadl=1, downstream=4):
+    return u8(VB["open"]) + u8(relid) + u8(5) + u8(gpadl) + u8(0) + u8(downstream) + u8(CONN_V5) + u8(0)
+
+
+def vb_packet(ring_page=0, size=51):
+    return u8(VB["packet"]) + u8(ring_page) + u8(size - 1) + u64(0x1234) + u8(1) + bytes(range(size))
+
+
+def vb_teardown(which, relid=1, gpadl=1):
+    body = u8(VB["teardown"]) + u8(which)
+    if which == 0 or which == 2:
+        body += u8(relid)
+    elif which == 1:
+        body += u8(relid) + u8(gpadl)
+    return body + u8(CONN_V5) + u8(0)
+
+
+def vmbus_control_seeds():
+    seeds = {}
+    open_channel = (vb_header() + vb_contact() + vb_take() + vb_simple("offers") + vb_take() * 3 + vb_gpadl() +
+                    vb_take() + vb_open() + vb_take())
+    traffic = (vb_packet() + u8(VB["signal"]) + u8(0) + u8(1) + u8(1) + u8(0) + vb_packet() + u8(VB["monitor"]) +
+               u8(0) + u8(VB["read"]) + u8(4))
+    close = vb_teardown(0) + vb_take() + vb_teardown(1) + vb_take() + vb_teardown(3) + vb_take()
+    seeds["full_session"] = open_channel + traffic * 4 + close
+    seeds["no_monitor_pages"] = vb_header() + vb_contact(monitor=0) + vb_take() + vb_simple("offers") + vb_take() * 3
+    seeds["old_version_walk"] = vb_header() + b"".join(vb_contact(i) + vb_take() for i in range(8))
+    seeds["flood_without_taking"] = vb_header(capacity_choice=0) + vb_contact() + vb_simple("offers") * 12
+    seeds["rescind_and_release"] = (open_channel + u8(VB["rescind"]) + u8(1) + vb_take() + vb_teardown(2) +
+                                    vb_take())
+    seeds["corrupt_ring"] = (open_channel + u8(VB["poke"]) + u8(0) + u8(0) + u64(0xFFFFFFF0FFFFFFF0) +
+                             u8(VB["signal"]) + u8(0) + u8(1) + u8(1) + u8(0))
+    return seeds
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
-    for target, seeds in (("hypercall", hypercall_seeds()), ("synic_sequence", synic_sequence_seeds())):
+    for target, seeds in (("hypercall", hypercall_seeds()), ("synic_sequence", synic_sequence_seeds()),
+                          ("vmbus_control", vmbus_control_seeds())):
         out = os.path.join(root, target)
         os.makedirs(out, exist_ok=True)
         for name, data in sorted(seeds.items()):
