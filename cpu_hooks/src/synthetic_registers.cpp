@@ -81,8 +81,12 @@ RegisterAccess SyntheticRegisters::write(std::uint32_t vp, Vtl vtl, HvRegisterNa
     default: {
       if (is_sint(name)) {
         const SintReg sint(value);
-        // ARM64 has no auto-EOI; a hidden polling feature makes its bit reserved.
+        // ARM64 has no auto-EOI, and its vector is a PPI INTID (16-31; the
+        // core already refuses 0-15): a larger one could never be raised.
         if (config_.arch == HvArch::aarch64 && sint.auto_eoi()) return RegisterAccess::invalid;
+        if (config_.arch == HvArch::aarch64 && !sint.masked() && sint.vector() > SintReg::kArm64LastPpi)
+          return RegisterAccess::invalid;
+        // A hidden polling feature makes its bit reserved.
         if (!config_.features.sint_polling && sint.polling()) return RegisterAccess::invalid;
       }
       RegisterAccess r = partition_.vp(vp).write_register(vtl, name, value);

@@ -24,10 +24,12 @@ constexpr std::uint64_t set(std::uint64_t v, unsigned lo, unsigned width, std::u
 }  // namespace bits
 
 // SINTn: vector 0-7, masked 16, auto-EOI 17, polling 18, as-intercept 19,
-// proxy 20.
+// proxy 20. On ARM64 the vector is a GIC PPI INTID.
 class SintReg {
  public:
   static constexpr std::uint64_t kReset = 0x10000;  // masked
+  static constexpr std::uint8_t kArm64FirstPpi = 16;
+  static constexpr std::uint8_t kArm64LastPpi = 31;
   static constexpr std::uint64_t kDefinedBits = 0x1F00FF;
   constexpr SintReg() = default;
   constexpr explicit SintReg(std::uint64_t raw) : raw_(raw) {}

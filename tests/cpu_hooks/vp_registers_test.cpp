@@ -84,8 +84,8 @@ HvRegisterValue output_at(Machine& m, unsigned i) {
   return m.read_as<HvRegisterValue>(kOutputPage + sizeof(HvRegisterValue) * i);
 }
 
-const std::uint64_t kSint2 = SintReg{}.with_vector(0x52).with_masked(false).raw();
-const std::uint64_t kSint3 = SintReg{}.with_vector(0x53).with_masked(false).raw();
+const std::uint64_t kSint2 = SintReg{}.with_vector(0x12).with_masked(false).raw();  // a PPI on ARM64 too
+const std::uint64_t kSint3 = SintReg{}.with_vector(0x13).with_masked(false).raw();
 
 TEST_CASE("Set then Get a SINT through every ABI's slow rep calls") {
   for (const Abi* abi : all_abis()) {
@@ -386,6 +386,22 @@ TEST_CASE("SINT rules that depend on the configuration") {
     CHECK(m.registers().write(0, 0, sint_register(2), SintReg(kSint2).with_auto_eoi(true).raw()) ==
           RegisterAccess::invalid);
     CHECK(m.partition.vp(0).sint(0, 2) == SintReg{});
+  }
+  SUBCASE("an unmasked ARM64 SINT's vector is a PPI INTID (16-31)") {
+    Machine m(HvArch::aarch64);
+    for (unsigned v : {16u, 20u, 31u})
+      CHECK(m.registers().write(0, 0, sint_register(2), SintReg(kSint2).with_vector(static_cast<std::uint8_t>(v)).raw()) ==
+            RegisterAccess::ok);
+    for (unsigned v : {32u, 0x52u, 0xFFu})
+      CHECK(m.registers().write(0, 0, sint_register(3), SintReg(kSint3).with_vector(static_cast<std::uint8_t>(v)).raw()) ==
+            RegisterAccess::invalid);
+    CHECK(m.partition.vp(0).sint(0, 3) == SintReg{});
+    // Masked, the vector is only stored.
+    CHECK(m.registers().write(0, 0, sint_register(3), SintReg{}.with_vector(0x52).raw()) == RegisterAccess::ok);
+  }
+  SUBCASE("x86-64 takes any vector from 16 up") {
+    Machine m(HvArch::x86_64);
+    CHECK(m.registers().write(0, 0, sint_register(2), SintReg(kSint2).with_vector(0xF3).raw()) == RegisterAccess::ok);
   }
   SUBCASE("x86-64 accepts auto-EOI") {
     Machine m(HvArch::x86_64);

@@ -28,7 +28,7 @@ struct Interrupt {
 
 inline std::vector<std::byte> bytes(std::string_view s) {
   std::vector<std::byte> out(s.size());
-  std::memcpy(out.data(), s.data(), s.size());
+  if (!s.empty()) std::memcpy(out.data(), s.data(), s.size());  // data() may be null
   return out;
 }
 
