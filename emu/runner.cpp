@@ -16,6 +16,7 @@
 
 #include "emu/event_log.h"
 #include "emu/host_test_ports.h"
+#include "emu/host_time_source.h"
 #include "emu/image_loader.h"
 #include "emu/monitor_page_watch.h"
 #include "synic/executor.h"
@@ -50,6 +51,7 @@ constexpr std::uint16_t kElfMachineAarch64 = 183;
 // Threaded mode: every VP parked and nothing happening for this long is a
 // deadlock (deterministic mode knows it exactly: the executor ran dry).
 constexpr auto kThreadedIdleLimit = std::chrono::milliseconds(500);
+constexpr auto kHostNap = std::chrono::milliseconds(20);
 // Threaded mode: how often the watcher looks for a halted partition whose
 // clock can jump to the next deadline.
 constexpr auto kThreadedWatchPeriod = std::chrono::milliseconds(2);
@@ -108,6 +110,7 @@ struct Runner::Impl final : EngineHost {
   // Every VP halted: moves the clock to the next deadline and fires it.
   // false when there is none (a deadlock) or the run cannot progress.
   bool jump_to_next_deadline();
+  void sleep_until_host(std::uint64_t deadline);
 
   RunnerOptions options;
   MemoryLayout layout;
@@ -115,6 +118,7 @@ struct Runner::Impl final : EngineHost {
   std::optional<DeterministicExecutor> deterministic;
   std::optional<ThreadPoolExecutor> pool;
   VirtualClock clock;
+  std::optional<SteadyClockTimeSource> host_time;  // options.host_clock: drives `clock`
   std::unique_ptr<Partition> partition;
   std::unique_ptr<SyntheticTimers> timers;
   MonitorPageWatch monitor_pages;
@@ -352,8 +356,12 @@ void Runner::Impl::run_slice(std::uint32_t vp) {
     slice = engine.run_slice(budget);
   }
   total_blocks.fetch_add(slice.blocks, std::memory_order_relaxed);
-  // Reference time follows executed guest code: one 100 ns tick per block.
-  clock.advance(slice.blocks);
+  // Reference time follows executed guest code (one 100 ns tick per block)
+  // or, with host_clock, the host's steady clock.
+  if (host_time)
+    clock.advance_to(host_time->now());
+  else
+    clock.advance(slice.blocks);
   if (auto deadline = next_deadline(); deadline && *deadline <= clock.now()) fire_due();
   if (timed_out()) return;
   switch (slice.reason) {
@@ -412,14 +420,34 @@ bool Runner::Impl::jump_to_next_deadline() {
            "every VP is halted: " + std::to_string(kIdleJumpLimit) + " deadlines passed and no VP could run");
     return false;
   }
-  if (*deadline > clock.now()) clock.set(*deadline);
+  if (host_time) {
+    sleep_until_host(*deadline);
+    clock.advance_to(std::max(*deadline, host_time->now()));
+  } else if (*deadline > clock.now()) {
+    clock.set(*deadline);
+  }
   activity.fetch_add(1, std::memory_order_relaxed);
   fire_due();
   return !timed_out();
 }
 
+// Host-clock mode, every VP halted: wait in host time for reference time
+// `deadline`, in short naps so a finish or the timeout ends the wait.
+void Runner::Impl::sleep_until_host(std::uint64_t deadline) {
+  const auto target = host_time->when(deadline);
+  for (;;) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= target || done.load(std::memory_order_acquire)) return;
+    if (options.timeout_seconds > 0 &&
+        std::chrono::duration<double>(now - start).count() >= options.timeout_seconds)
+      return;  // timed_out() reports it
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(target - now, kHostNap));
+  }
+}
+
 RunResult Runner::Impl::run() {
   start = std::chrono::steady_clock::now();
+  if (options.host_clock) host_time.emplace(clock.now());
   for (std::uint32_t vp = 0; vp < options.vps; ++vp) post_slice(vp);
   if (deterministic) {
     // The executor runs dry exactly when every VP is halted with nothing

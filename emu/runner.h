@@ -42,6 +42,11 @@ struct RunnerOptions {
   std::uint64_t timeout_blocks = 0;  // 0: none. Total blocks over all VPs.
   double timeout_seconds = 0;        // 0: none. Wall time; breaks determinism only when it fires.
   unsigned threads = 0;              // 0: deterministic, one thread
+  // Reference time from the host's steady clock (interactive runs; halted
+  // VPs sleep in host time until the next deadline) instead of one 100 ns
+  // tick per executed block. Not deterministic: a recording of such a run
+  // replays only where the guest did not depend on timing.
+  bool host_clock = false;
   std::ostream* console = nullptr;   // guest console bytes; nullptr: std::cout
   std::ostream* log = nullptr;       // one readable line per SynIC event; nullptr: no log
   SynicObserver* observer = nullptr;  // extra observer, called after the log

@@ -49,6 +49,8 @@ void usage(std::FILE* to) {
                "  --timeout-blocks N      end the run after N executed blocks (deterministic)\n"
                "  --slice-blocks N        blocks per scheduling slice (default 20000)\n"
                "  --threads N             run VP strands on N host threads (default 0: deterministic)\n"
+               "  --clock virtual|host    reference time: one 100 ns tick per executed block (default,\n"
+               "                          deterministic) or the host's steady clock (interactive)\n"
                "  --device vmbus-echo     attach the VMBus host with the echo device (docs/VMBUS.md)\n"
                "  --vmbus-log             decoded VMBus control messages on stderr\n"
                "Built-in host ports: echo message port 0x%x, event port 0x%x, command port 0x%x;\n"
@@ -147,6 +149,8 @@ int main(int argc, char** argv) {
       options.slice_blocks = n;
     } else if (a == "--threads" && value(v) && parse_u64(v, n) && n <= 64) {
       options.threads = static_cast<unsigned>(n);
+    } else if (a == "--clock" && value(v) && (v == "virtual" || v == "host")) {
+      options.host_clock = v == "host";
 #ifdef SOFTSYNIC_RUN_HAVE_VMBUS
     } else if (a == "--device" && value(v) && v == "vmbus-echo") {
       vmbus_echo = true;
