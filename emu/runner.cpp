@@ -188,6 +188,9 @@ Runner::Impl::Impl(RunnerOptions o)
     described.memory = {{layout.ram_base, options.memory}};
     if (!options.record_path.empty()) {
       recorder = std::make_unique<replay::TraceRecorder>(described, ram, "softsynic-run " + options.image);
+      // advance_time steps, so TIME_REF_COUNT reads and timer expiries
+      // replay at the reference time they had.
+      recorder->set_time_source(&clock);
       observers.add(recorder.get());
       cpu_observers.add(recorder.get());
       port_observers.add(recorder.get());
@@ -250,14 +253,16 @@ Runner::Impl::Impl(RunnerOptions o)
 }
 
 Runner::Impl::~Impl() {
-  // Threads first (they may still run strand work), then what they use.
-  pool.reset();
+  // Threads first (they may still run strand work), then what they use;
+  // the pool's context last, as the VPs' strands unregister from it.
+  if (pool) pool->join();
   engines.clear();
   machine.reset();
   ports.reset();
   monitor.reset();
   timers.reset();
   partition.reset();
+  pool.reset();
 }
 
 void Runner::Impl::console_write(std::uint32_t vp, char c) {

@@ -34,10 +34,16 @@ class DeterministicExecutor {
 };
 
 // Thread-safe: executor() may be used from any thread.
+// Lifetime: strands made on it (every Partition's VPs) unregister from the
+// context's strand service when they go, so destroy the partitions first;
+// or call join() to stop the threads, destroy the partitions, then this.
 class ThreadPoolExecutor {
  public:
   explicit ThreadPoolExecutor(unsigned threads);
-  ~ThreadPoolExecutor();  // stops the context and joins the threads
+  ~ThreadPoolExecutor();  // join()
+  // Stops the context and joins the threads; the context stays alive (work
+  // left in it is not run). Idempotent; not from one of its own threads.
+  void join();
   ThreadPoolExecutor(const ThreadPoolExecutor&) = delete;
   ThreadPoolExecutor& operator=(const ThreadPoolExecutor&) = delete;
   boost::asio::any_io_executor executor() { return io_.get_executor(); }

@@ -10,6 +10,7 @@
 #include "emu/arm64/arm64_machine.h"
 #include "emu/arm64/platform.h"
 #include "emu/debug_devices.h"
+#include "emu/replay/guest_cpu_observer.h"
 #include "synic/defs/hypercall.h"
 #include "synic/guest_memory.h"
 #include "synic/timers/synthetic_timers.h"
@@ -116,7 +117,8 @@ Arm64Engine::Arm64Engine(Arm64Machine& machine, const EngineConfig& config)
       regs_(uc_.get()),
       line_(machine.line(config.vp_index)),
       monitor_hook_(machine.config().monitor, machine.config().monitor_pages, machine.config().ram,
-                    [this] { machine_.config().host->deadline_armed(vp_); }) {
+                    [this] { machine_.config().host->deadline_armed(vp_); }),
+      observer_(machine.config().cpu_observer) {
   unicorn::check(uc_ctl_set_cpu_model(uc_.get(), UC_CPU_ARM64_A72), "ARM64 CPU model");
   unicorn::map_guest_ram(uc_.get(), *machine_.config().ram);
   load_boot_state(config);
@@ -230,7 +232,13 @@ void Arm64Engine::emulate_hvc() {
   const auto imm = static_cast<std::uint16_t>((*word >> 5) & 0xFFFF);
   // HVC #0 (SMCCC) carries the control word in X1, HVC #1 in X0.
   const HypercallControl control(regs_.get_x(imm == 0 ? 1 : 0));
+  Arm64RegisterFile before;
+  if (observer_) {
+    observer_->before_crossing(vp_, 0);
+    for (unsigned n = 0; n < kArm64XCount; ++n) before.x[n] = regs_.get_x(n);
+  }
   HypercallOutcome outcome = machine_.hypervisor().hvc(vp_, 0, imm, regs_);
+  if (observer_) observer_->on_arm64_hvc(vp_, 0, imm, before, regs_, outcome);
   // A timer register write may have armed a deadline before this slice's
   // end (any SetVpRegisters may hold one).
   if (machine_.config().timers != nullptr && control.code() == HvCallCode::set_vp_registers) {
@@ -257,11 +265,20 @@ bool Arm64Engine::on_sysreg(int rt, const uc_arm64_cp_reg& cp, bool is_read) {
     regs_.set(rt, mpidr_for_vp(vp_));
     result = devices::SysRegResult::ok;
   } else if (is_read) {
+    // Acknowledging (IAR1) is where the guest takes the interrupt: the
+    // recorder's expect_interrupt, as the replay machine acknowledges.
+    const bool ack = enc == devices::gic::icc::kIar1 && observer_ != nullptr;
+    if (ack) observer_->before_crossing(vp_, 0);
     std::uint64_t value = 0;
     result = line_.read_sysreg(enc, value);
     if (result == devices::SysRegResult::ok) regs_.set(rt, value);
+    if (ack && result == devices::SysRegResult::ok && value != devices::gic::kSpuriousIntid)
+      observer_->on_interrupt_taken(vp_, 0, static_cast<std::uint32_t>(value));
   } else {
+    const bool eoi = enc == devices::gic::icc::kEoir1 && observer_ != nullptr;
+    if (eoi) observer_->before_crossing(vp_, 0);
     result = line_.write_sysreg(enc, cp.val);
+    if (eoi && result == devices::SysRegResult::ok) observer_->on_eoi(vp_, 0);
     // EOI, PMR and group enables change what the line asserts.
     if (result == devices::SysRegResult::ok) irq_check_.store(true, std::memory_order_release);
   }

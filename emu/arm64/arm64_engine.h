@@ -52,6 +52,10 @@ namespace softsynic::devices {
 class InterruptLine;
 }
 
+namespace softsynic::replay {
+class GuestCpuObserver;
+}
+
 namespace softsynic::emu::arm64 {
 
 class Arm64Machine;
@@ -101,6 +105,7 @@ class Arm64Engine final : public VpEngine {
   std::atomic<bool> irq_check_{false};  // the line may assert: look at block boundaries
   unicorn::CodeInvalidations invalidations_;
   unicorn::MonitorWriteHook monitor_hook_;
+  replay::GuestCpuObserver* observer_;  // may be null: recorder and timeline
 };
 
 }  // namespace softsynic::emu::arm64

@@ -23,10 +23,13 @@ ThreadPoolExecutor::ThreadPoolExecutor(unsigned threads) {
   for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
 }
 
-ThreadPoolExecutor::~ThreadPoolExecutor() {
+ThreadPoolExecutor::~ThreadPoolExecutor() { join(); }
+
+void ThreadPoolExecutor::join() {
   guard_.reset();
   io_.stop();
-  for (auto& t : threads_) t.join();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
 }
 
 }  // namespace softsynic
