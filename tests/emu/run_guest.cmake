@@ -39,4 +39,10 @@ if(REPLAY)
   if(NOT replay_status EQUAL 0)
     message(FATAL_ERROR "the recording of this run does not replay (status ${replay_status})")
   endif()
+  # Replaying the same file again gives the same bytes.
+  execute_process(COMMAND ${REPLAY} ${RECORD_FILE} RESULT_VARIABLE again_status OUTPUT_VARIABLE again_out
+                  ERROR_VARIABLE again_err)
+  if(NOT again_status EQUAL replay_status OR NOT "${again_out}${again_err}" STREQUAL "${replay_out}${replay_err}")
+    message(FATAL_ERROR "a second replay of the recording printed something else")
+  endif()
 endif()
