@@ -147,7 +147,13 @@ struct SignalRow {
   HvStatus expect;
   Vtl vtl = 0;
   std::function<void(HvFeatures&)> features = [](HvFeatures&) {};
+  // Bends the control word of an otherwise good call (slow or fast).
+  std::function<HypercallControl(HypercallControl)> bend = [](HypercallControl c) { return c; };
 };
+
+SignalRow bent(const char* what, std::function<HypercallControl(HypercallControl)> bend) {
+  return SignalRow{what, kEventConn, 5, HvStatus::invalid_hypercall_input, 0, [](HvFeatures&) {}, std::move(bend)};
+}
 
 const std::vector<SignalRow>& signal_rows() {
   static const std::vector<SignalRow> rows{
@@ -161,6 +167,13 @@ const std::vector<SignalRow>& signal_rows() {
       {"caller VTL below the port's minimum", kEventConnVtl1, 0, HvStatus::operation_denied},
       {"SignalEvents switched off", kEventConn, 5, HvStatus::access_denied, 0,
        [](HvFeatures& f) { f.signal_events = false; }},
+      bent("rep count on a simple call", [](HypercallControl c) { return c.with_rep_count(1); }),
+      bent("rep start index on a simple call", [](HypercallControl c) { return c.with_rep_start(1); }),
+      bent("variable header size on a simple call", [](HypercallControl c) { return c.with_variable_header_size(1); }),
+      bent("nested bit", [](HypercallControl c) { return c.with_nested(true); }),
+      bent("reserved control bit 27", [](HypercallControl c) { return HypercallControl(c.raw() | (1u << 27)); }),
+      bent("reserved control bit 62",
+           [](HypercallControl c) { return HypercallControl(c.raw() | (std::uint64_t{1} << 62)); }),
   };
   return rows;
 }
@@ -170,7 +183,7 @@ void check_signal(const Abi& abi, const SignalRow& row, bool fast) {
   HvFeatures features = abi.features();
   row.features(features);
   Machine m(abi.arch(), features);
-  GuestCall call{control(HvCallCode::signal_event).with_fast(fast), kInputPage, 0, {}};
+  GuestCall call{row.bend(control(HvCallCode::signal_event).with_fast(fast)), kInputPage, 0, {}};
   const std::uint64_t packed = row.connection | (std::uint64_t{row.flag} << 32);
   if (fast)
     call.fast = {packed, 0};
