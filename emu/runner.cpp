@@ -18,6 +18,7 @@
 #include "emu/host_test_ports.h"
 #include "emu/host_time_source.h"
 #include "emu/image_loader.h"
+#include "emu/pc/multiboot.h"
 #include "emu/monitor_page_watch.h"
 #include "synic/executor.h"
 #include "synic/guest_memory.h"
@@ -48,6 +49,9 @@ namespace {
 constexpr std::uint64_t kStackPerVp = 64 * 1024;
 constexpr std::uint16_t kElfMachineX86_64 = 62;
 constexpr std::uint16_t kElfMachineAarch64 = 183;
+constexpr std::uint32_t kMaxPcVps = 255;
+constexpr std::uint64_t kMinPcMemory = 2ull << 20;
+constexpr std::uint64_t kMaxPcMemory = 3ull << 30;  // below the firmware, APIC and PCI holes
 // Threaded mode: every VP parked and nothing happening for this long is a
 // deadlock (deterministic mode knows it exactly: the executor ran dry).
 constexpr auto kThreadedIdleLimit = std::chrono::milliseconds(500);
@@ -157,7 +161,18 @@ Runner::Impl::Impl(RunnerOptions o)
       layout(memory_layout(options.arch)),
       ram({RamGuestMemory::Region{layout.ram_base, options.memory}}) {
   if (options.vps == 0) throw std::invalid_argument("at least one VP is needed");
-  if (options.memory < layout.reserved_size + options.vps * kStackPerVp + 0x10000) {
+  if (options.platform == Platform::pc) {
+    if (options.arch != Arch::x86_64) throw std::invalid_argument("the pc platform is x86-64 only");
+    if (options.vps > kMaxPcVps) throw std::invalid_argument("the pc platform has at most 255 VPs (xAPIC IDs)");
+    if (options.memory < kMinPcMemory || options.memory > kMaxPcMemory) {
+      throw std::invalid_argument("the pc platform needs 2 MiB to 3 GiB of RAM");
+    }
+    if (!options.record_path.empty()) {
+      throw std::invalid_argument(
+          "recording is not available on the pc platform (the test device's connections are not in the trace "
+          "format); use --timeline");
+    }
+  } else if (options.memory < layout.reserved_size + options.vps * kStackPerVp + 0x10000) {
     throw std::invalid_argument("not enough guest memory for the image area and the VP stacks");
   }
   if (options.slice_blocks == 0) throw std::invalid_argument("slice length must be at least one block");
@@ -234,15 +249,33 @@ Runner::Impl::Impl(RunnerOptions o)
   mc.timers = timers.get();
   mc.monitor = monitor.get();
   mc.monitor_pages = &monitor_pages;
+  mc.platform = options.platform;
+  mc.device_log = [this](const std::string& line) {
+    std::lock_guard lock(console_mutex);
+    (options.log ? *options.log : std::cerr) << line << '\n';
+  };
   machine = options.arch == Arch::x86_64 ? make_x86_64_machine(mc) : make_aarch64_machine(mc);
 
+  console_lines.resize(options.vps);
+  parked = std::make_unique<std::atomic<bool>[]>(options.vps);
+  if (options.platform == Platform::pc) {
+    // The BSP boots the kernel; the APs wait for INIT/SIPI.
+    const MultibootKernel kernel = load_multiboot(options.image, ram, options.memory, options.arguments);
+    for (std::uint32_t vp = 0; vp < options.vps; ++vp) {
+      EngineConfig ec;
+      ec.vp_index = vp;
+      ec.entry = kernel.entry;
+      ec.start = vp == 0 ? StartMode::multiboot : StartMode::wait_for_startup;
+      ec.multiboot_info = kernel.info;
+      engines.push_back(machine->make_engine(ec));
+    }
+    return;
+  }
   const std::uint64_t ram_end = layout.ram_base + options.memory;
   const std::uint64_t stacks_low = ram_end - options.vps * kStackPerVp;
   LoadedImage image = load_image(options.image, ram, layout.image_base,
                                  options.arch == Arch::x86_64 ? kElfMachineX86_64 : kElfMachineAarch64,
                                  layout.ram_base + layout.reserved_size, stacks_low);
-  console_lines.resize(options.vps);
-  parked = std::make_unique<std::atomic<bool>[]>(options.vps);
   for (std::uint32_t vp = 0; vp < options.vps; ++vp) {
     EngineConfig ec;
     ec.vp_index = vp;

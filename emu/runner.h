@@ -34,6 +34,12 @@ namespace softsynic::emu {
 
 struct RunnerOptions {
   Arch arch = Arch::x86_64;
+  // bare: the boot contract (vp_engine.h). pc (x86-64): `image` is a
+  // multiboot kernel booted as on a PC (docs/PC_PLATFORM.md); `arguments`
+  // follow the image path on its command line. Recording is refused on pc
+  // (the test device's connections are not in the trace format).
+  Platform platform = Platform::bare;
+  std::string arguments;
   std::uint32_t vps = 1;
   std::uint64_t memory = 64ull << 20;  // bytes of RAM from memory_layout(arch).ram_base
   std::string image;                   // path: ELF (by magic) or flat binary

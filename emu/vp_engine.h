@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -92,6 +93,13 @@ struct MemoryLayout {
 };
 MemoryLayout memory_layout(Arch arch);
 
+// Which platform a machine models. bare: the runner's boot contract and
+// debug devices (emu/debug_devices.h), both architectures. pc (x86-64
+// only): a PC for multiboot kernels (docs/PC_PLATFORM.md): firmware ROM,
+// 16550 serial, isa-debug-exit, fw_cfg, 8259 mask ports, the Hyper-V test
+// device; VPs start as StartMode says.
+enum class Platform { bare, pc };
+
 // Partition-wide inputs of a machine. Pointers outlive the machine.
 struct MachineConfig {
   std::uint32_t vp_count = 1;
@@ -118,13 +126,26 @@ struct MachineConfig {
   // (emu/unicorn/monitor_write_hook.h).
   MonitorAccess* monitor = nullptr;
   const MonitorPageWatch* monitor_pages = nullptr;
+  Platform platform = Platform::bare;
+  // Device diagnostics (the pc platform's test device reports invalid
+  // commands here). Called from engine threads. Default: none.
+  std::function<void(const std::string&)> device_log;
+};
+
+// How a VP starts.
+enum class StartMode {
+  boot_contract,     // the boot contract above, at entry
+  multiboot,         // pc: flat 32-bit protected mode at entry, EBX = multiboot_info
+  wait_for_startup,  // pc APs: halted until INIT/SIPI start them in real mode
 };
 
 // Per VP.
 struct EngineConfig {
   std::uint32_t vp_index = 0;
   std::uint64_t entry = 0;      // first instruction
-  std::uint64_t stack_top = 0;  // initial stack pointer
+  std::uint64_t stack_top = 0;  // initial stack pointer (boot_contract)
+  StartMode start = StartMode::boot_contract;
+  std::uint32_t multiboot_info = 0;  // multiboot: the information structure's address
 };
 
 // A readable register dump for logs and fault messages.

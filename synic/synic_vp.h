@@ -60,6 +60,11 @@ class SynicVp {
   // emulator's vCPU loop) may call it directly.
   void deliver_pending();
 
+  // Raises SINT `sint`'s interrupt with no message or flag behind it, as a
+  // host-side interrupt route to the SINT does (QEMU's and KVM's "SINT
+  // route"). true: requested; false: masked, polling, or out of range.
+  bool assert_sint(Vtl vtl, unsigned sint);
+
   // Register snapshots, for tools and tests.
   ScontrolReg scontrol(Vtl vtl) const;
   PageReg simp(Vtl vtl) const;

@@ -16,6 +16,9 @@ HvConfig Arm64Machine::make_hv_config(const MachineConfig& config) {
   if (config.ram == nullptr || config.partition == nullptr || config.time == nullptr || config.host == nullptr) {
     throw std::invalid_argument("aarch64 machine: ram, partition, time and host are required");
   }
+  if (config.platform != Platform::bare) {
+    throw std::invalid_argument("aarch64 machine: only the bare platform");
+  }
   if (config.vp_count == 0 || config.vp_count > kMaxVps) {
     throw std::invalid_argument("aarch64 machine: 1 to " + std::to_string(kMaxVps) + " VPs");
   }
@@ -53,6 +56,7 @@ Arm64Machine::~Arm64Machine() = default;
 
 std::unique_ptr<VpEngine> Arm64Machine::make_engine(const EngineConfig& config) {
   if (config.vp_index >= config_.vp_count) throw std::invalid_argument("VP index out of range");
+  if (config.start != StartMode::boot_contract) throw std::invalid_argument("aarch64: only the boot contract start");
   return std::make_unique<Arm64Engine>(*this, config);
 }
 

@@ -1,6 +1,11 @@
 // softsynic-run: runs a guest image on the reference emulator.
 //
 //   softsynic-run --arch x86_64 --vps 4 --memory 64M --image guest.elf [--log]
+//   softsynic-run --platform pc --vps 2 --memory 128M --kernel kernel.flat [--append ARGS]
+//
+// The pc platform boots a multiboot kernel the way QEMU's -kernel does; its
+// isa-debug-exit device makes the exit status (code << 1) | 1
+// (docs/PC_PLATFORM.md).
 //
 // Exit status: the guest's exit code (0-255) when it wrote the exit device;
 // 120 host error (bad image, bad option value), 121 guest fault, 122
@@ -34,10 +39,15 @@ constexpr int kUsageError = 2;
 void usage(std::FILE* to) {
   std::fprintf(to,
                "usage: softsynic-run [options] --image FILE\n"
+               "       softsynic-run --platform pc [options] --kernel FILE [--append ARGS]\n"
                "  --arch x86_64|aarch64   guest architecture (default x86_64)\n"
-               "  --vps N                 virtual processors (default 1)\n"
+               "  --platform bare|pc      bare: the runner's boot contract (default); pc: a PC that\n"
+               "                          boots a multiboot kernel (x86_64; docs/PC_PLATFORM.md)\n"
+               "  --vps N                 virtual processors (default 1; bare: up to 64, pc: up to 255)\n"
                "  --memory SIZE           guest RAM, e.g. 64M, 1G (default 64M)\n"
-               "  --image FILE            ELF64 executable or flat binary\n"
+               "  --image FILE            ELF64 executable or flat binary (bare)\n"
+               "  --kernel FILE           multiboot v1 kernel, ELF32/ELF64 or a.out kludge (pc)\n"
+               "  --append ARGS           the kernel's command line after its path (pc)\n"
                "  --feature-off NAME      hide a hypervisor feature (repeatable):");
   for (const auto& f : softsynic::hv_feature_names()) std::fprintf(to, " %.*s", static_cast<int>(f.name.size()), f.name.data());
   std::fprintf(to,
@@ -55,8 +65,8 @@ void usage(std::FILE* to) {
                "  --vmbus-log             decoded VMBus control messages on stderr\n"
                "Built-in host ports: echo message port 0x%x, event port 0x%x, command port 0x%x;\n"
                "replies arrive on SINT %u.\n"
-               "Exit status: the guest's exit code; 120 host error, 121 guest fault, 122 deadlock,\n"
-               "124 timeout, 2 usage error.\n",
+               "Exit status: the guest's exit code (pc: (code << 1) | 1 of its isa-debug-exit\n"
+               "write); 120 host error, 121 guest fault, 122 deadlock, 124 timeout, 2 usage error.\n",
                softsynic::emu::kEchoConnectionId, softsynic::emu::kEventConnectionId,
                softsynic::emu::kCommandConnectionId, softsynic::emu::kReplySint);
 }
@@ -96,6 +106,7 @@ int main(int argc, char** argv) {
   bool log = false;
   bool vmbus_echo = false;
   bool vmbus_log = false;
+  std::string kernel;
   std::vector<std::string_view> args(argv + 1, argv + argc);
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string_view a = args[i];
@@ -118,7 +129,13 @@ int main(int argc, char** argv) {
         return kUsageError;
       }
       options.arch = *arch;
-    } else if (a == "--vps" && value(v) && parse_u64(v, n) && n >= 1 && n <= 64) {
+    } else if (a == "--platform" && value(v) && (v == "bare" || v == "pc")) {
+      options.platform = v == "pc" ? softsynic::emu::Platform::pc : softsynic::emu::Platform::bare;
+    } else if (a == "--kernel" && value(v)) {
+      kernel = std::string(v);
+    } else if (a == "--append" && value(v)) {
+      options.arguments = std::string(v);
+    } else if (a == "--vps" && value(v) && parse_u64(v, n) && n >= 1 && n <= 255) {
       options.vps = static_cast<std::uint32_t>(n);
     } else if (a == "--memory" && value(v) && parse_size(v, n)) {
       options.memory = n;
@@ -163,8 +180,23 @@ int main(int argc, char** argv) {
       return kUsageError;
     }
   }
+  const bool pc = options.platform == softsynic::emu::Platform::pc;
+  if (pc != !kernel.empty() || (pc && !options.image.empty()) || (!pc && !options.arguments.empty())) {
+    std::fprintf(stderr, "softsynic-run: --kernel and --append go with --platform pc, --image with the bare "
+                         "platform\n");
+    return kUsageError;
+  }
+  if (pc) options.image = kernel;
   if (options.image.empty()) {
     usage(stderr);
+    return kUsageError;
+  }
+  if (!pc && options.vps > 64) {
+    std::fprintf(stderr, "softsynic-run: the bare platform has at most 64 VPs\n");
+    return kUsageError;
+  }
+  if (pc && (vmbus_echo || !record_path.empty())) {
+    std::fprintf(stderr, "softsynic-run: --platform pc takes neither --device nor --record (use --timeline)\n");
     return kUsageError;
   }
   if (vmbus_echo && !record_path.empty()) {

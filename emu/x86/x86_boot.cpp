@@ -11,8 +11,6 @@ namespace softsynic::emu::x86 {
 namespace {
 
 constexpr std::uint64_t kNullDescriptor = 0;
-constexpr std::uint64_t kCode64Descriptor = 0x00AF'9A00'0000'FFFF;  // present, ring 0, L=1
-constexpr std::uint64_t kDataDescriptor = 0x00CF'9200'0000'FFFF;    // present, writable
 constexpr std::uint64_t kPresentWritable = 0x3;
 constexpr std::uint64_t kLargePage = 0x80;
 constexpr std::uint64_t kTwoMiB = 2ull << 20;
@@ -52,13 +50,12 @@ void write_boot_tables(GuestMemory& ram) {
   }
 }
 
-void load_boot_state(uc_engine* uc, std::uint64_t entry, std::uint64_t stack_top, std::uint32_t vp,
-                     std::uint32_t vp_count) {
+void load_long_mode(uc_engine* uc, const LongModeTables& tables, std::uint64_t entry, std::uint64_t stack_top) {
   uc_x86_mmr gdtr{};
-  gdtr.base = kGdtGpa;
-  gdtr.limit = 3 * 8 - 1;
+  gdtr.base = tables.gdt_base;
+  gdtr.limit = tables.gdt_limit;
   unicorn::check(uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr), "GDTR");
-  write_reg(uc, UC_X86_REG_CR3, kPml4Gpa, "CR3");
+  write_reg(uc, UC_X86_REG_CR3, tables.pml4, "CR3");
   write_reg(uc, UC_X86_REG_CR4, kCr4Pae | kCr4Osfxsr | kCr4Osxmmexcpt, "CR4");
   uc_x86_msr efer{kEferMsr, kEferLmeLma};
   unicorn::check(uc_reg_write(uc, UC_X86_REG_MSR, &efer), "EFER");
@@ -68,6 +65,11 @@ void load_boot_state(uc_engine* uc, std::uint64_t entry, std::uint64_t stack_top
   write_reg(uc, UC_X86_REG_RFLAGS, 0x2, "RFLAGS");
   write_reg(uc, UC_X86_REG_RIP, entry, "RIP");
   write_reg(uc, UC_X86_REG_RSP, stack_top, "RSP");
+}
+
+void load_boot_state(uc_engine* uc, std::uint64_t entry, std::uint64_t stack_top, std::uint32_t vp,
+                     std::uint32_t vp_count) {
+  load_long_mode(uc, kRamBootTables, entry, stack_top);
   write_reg(uc, UC_X86_REG_RDI, vp, "RDI");
   write_reg(uc, UC_X86_REG_RSI, vp_count, "RSI");
 }

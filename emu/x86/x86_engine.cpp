@@ -45,15 +45,21 @@ struct X86Engine::Hooks {
 
   static void block(uc_engine* uc, std::uint64_t address, std::uint32_t size, void* user) {
     X86Engine& e = self(user);
+    if (!e.long_mode_) {
+      // The start-up stub runs to its end: its segments are not ones a
+      // resume could rebuild.
+      if (e.in_firmware(address)) return;
+      e.track_mode();
+    }
     // Stores to the monitor page in the previous block have landed.
     e.monitor_hook_.flush();
     if (e.slice_.on_block()) {
-      e.slice_.stop_before_block(uc, address);
+      e.slice_.stop_before_block(uc, address - e.cs_base_);
       return;
     }
     if (e.irq_check_ && e.interrupt_window_at(address)) {
       e.take_irq_now_ = true;
-      e.slice_.stop_before_block(uc, address);
+      e.slice_.stop_before_block(uc, address - e.cs_base_);
       return;
     }
     e.scan_block(address, size);
@@ -74,22 +80,24 @@ struct X86Engine::Hooks {
     e.regs_.set(X86Reg::rdx, r->edx);
     return 1;
   }
-  static void out(uc_engine* uc, std::uint32_t port, int, std::uint32_t value, void* user) {
+  static void out(uc_engine* uc, std::uint32_t port, int size, std::uint32_t value, void* user) {
     X86Engine& e = self(user);
-    EngineHost& host = *e.machine_.config().host;
-    if (port == kX86ConsolePort) {
-      host.console_write(e.vp_, static_cast<char>(value & 0xFF));
-    } else if (port == kX86ExitPort) {
+    e.machine_.io().write(e.vp_, static_cast<std::uint16_t>(port), static_cast<unsigned>(size), value);
+    // Both platforms' exit devices sit at 0xF4.
+    if (port == kX86ExitPort) {
       e.exited_ = true;
-      host.guest_exit(e.vp_, value);
       uc_emu_stop(uc);
     }
   }
-  static std::uint32_t in(uc_engine*, std::uint32_t, int, void*) { return 0xFFFF'FFFF; }  // no device: all ones
+  static std::uint32_t in(uc_engine*, std::uint32_t port, int size, void* user) {
+    X86Engine& e = self(user);
+    return e.machine_.io().read(e.vp_, static_cast<std::uint16_t>(port), static_cast<unsigned>(size));
+  }
   static bool invalid(uc_engine*, void* user) { return self(user).handle_invalid_opcode(); }
   static void intr(uc_engine*, std::uint32_t intno, void* user) { self(user).handle_cpu_exception(intno); }
   static bool unmapped(uc_engine*, uc_mem_type type, std::uint64_t address, int size, std::int64_t, void* user) {
     X86Engine& e = self(user);
+    if (e.alias_linear_page(address)) return true;  // mapped by the guest's page tables: retry
     const char* kind = type == UC_MEM_FETCH_UNMAPPED ? "fetch from" : type == UC_MEM_WRITE_UNMAPPED ? "write to" : "read from";
     e.fatal(std::string("unmapped ") + kind + " " + hex(address) + " (" + std::to_string(size) + " bytes)");
     return false;
@@ -123,7 +131,26 @@ X86Engine::X86Engine(X86Machine& machine, const EngineConfig& config)
       monitor_hook_(machine.config().monitor, machine.config().monitor_pages, machine.config().ram,
                     [this] { machine_.config().host->deadline_armed(vp_); }) {
   unicorn::map_guest_ram(uc_.get(), *machine_.config().ram);
-  load_boot_state(uc_.get(), config.entry, config.stack_top, vp_, machine_.config().vp_count);
+  switch (config.start) {
+    case StartMode::multiboot:
+    case StartMode::wait_for_startup:
+      firmware_ = std::make_unique<PcFirmware>();
+      firmware_->map(uc_.get());
+      long_mode_ = false;
+      waiting_for_sipi_ = config.start == StartMode::wait_for_startup;
+      if (!waiting_for_sipi_) {
+        PcStart start;
+        start.entry = static_cast<std::uint32_t>(config.entry);
+        start.eax = kMultibootBootMagic;
+        start.ebx = config.multiboot_info;
+        firmware_->prepare(uc_.get(), start);
+      }
+      break;
+    case StartMode::boot_contract:
+    default:
+      load_boot_state(uc_.get(), config.entry, config.stack_top, vp_, machine_.config().vp_count);
+      break;
+  }
   install_hooks();
   apic_.set_kick([this] {
     kicked_.store(true, std::memory_order_release);
@@ -154,8 +181,100 @@ void X86Engine::install_hooks() {
 }
 
 const std::uint8_t* X86Engine::code_bytes(std::uint64_t address, std::uint64_t size) const {
+  if (in_firmware(address)) return firmware_->bytes(address, size);
   // Identity paging: a linear code address is its guest physical address.
   return reinterpret_cast<const std::uint8_t*>(machine_.config().ram->host_pointer(address, size));
+}
+
+// PC platform, run_slice's start: INIT parks an AP until a SIPI, which
+// starts it in real mode at vector << 12 through the ROM. A SIPI to a
+// running VP is ignored, as on hardware; so is INIT to the BSP.
+void X86Engine::take_startup_events() {
+  devices::StartupEvents events = apic_.take_startup_events();
+  if (!events) return;
+  if (events.init && vp_ != 0) {
+    waiting_for_sipi_ = true;
+    halted_ = false;
+    irq_check_ = false;
+  }
+  if (events.sipi_vector && waiting_for_sipi_) {
+    PcStart start;
+    start.mode = PcStart::Mode::real_mode;
+    start.cs = static_cast<std::uint16_t>(*events.sipi_vector << 8);
+    start.ip = 0;
+    firmware_->prepare(uc_.get(), start);
+    waiting_for_sipi_ = false;
+    long_mode_ = false;
+    cs_base_ = 0;
+  }
+}
+
+// Until 64-bit code runs: CS's base, and whether long mode has begun.
+void X86Engine::track_mode() {
+  constexpr std::uint64_t kCr0Pe = 1;
+  constexpr std::uint32_t kEferMsr = 0xC000'0080;
+  constexpr std::uint64_t kEferLma = 1ull << 10;
+  const auto selector = static_cast<std::uint16_t>(regs_.read(UC_X86_REG_CS));
+  if ((regs_.read(UC_X86_REG_CR0) & kCr0Pe) == 0) {
+    cs_base_ = std::uint64_t{selector} << 4;
+    return;
+  }
+  uc_x86_mmr gdtr{};
+  uc_reg_read(uc_.get(), UC_X86_REG_GDTR, &gdtr);
+  std::uint64_t descriptor = 0;
+  const std::uint64_t at = gdtr.base + (selector & ~7u);
+  if (const std::uint8_t* bytes = code_bytes(at, 8)) std::memcpy(&descriptor, bytes, 8);
+  cs_base_ = ((descriptor >> 16) & 0xFF'FFFF) | (((descriptor >> 56) & 0xFF) << 24);
+  uc_x86_msr efer{kEferMsr, 0};
+  uc_reg_read(uc_.get(), UC_X86_REG_MSR, &efer);
+  const bool code64 = ((descriptor >> 53) & 1) != 0;
+  if ((efer.value & kEferLma) != 0 && code64) {
+    long_mode_ = true;
+    cs_base_ = 0;
+  }
+}
+
+// The guest's 4-level translation of `linear` (long mode paging only).
+std::optional<std::uint64_t> X86Engine::translate(std::uint64_t linear) const {
+  constexpr std::uint64_t kPresent = 1;
+  constexpr std::uint64_t kLarge = 0x80;
+  constexpr std::uint64_t kAddressMask = 0x000F'FFFF'FFFF'F000;
+  GuestMemory& ram = *machine_.config().ram;
+  std::uint64_t table = regs_.read(UC_X86_REG_CR3) & kAddressMask;
+  for (int level = 3; level >= 0; --level) {
+    const unsigned shift = 12 + 9 * static_cast<unsigned>(level);
+    std::uint64_t entry = 0;
+    std::byte bytes[8];
+    if (!ram.read(table + 8 * ((linear >> shift) & 511), bytes)) return std::nullopt;
+    std::memcpy(&entry, bytes, 8);
+    if ((entry & kPresent) == 0) return std::nullopt;
+    const std::uint64_t page = std::uint64_t{1} << shift;
+    if (level == 0 || ((level == 1 || level == 2) && (entry & kLarge) != 0)) {
+      return (entry & kAddressMask & ~(page - 1)) | (linear & (page - 1));
+    }
+    table = entry & kAddressMask;
+  }
+  return std::nullopt;
+}
+
+// Unicorn looks each access's linear address up in its own memory map, and
+// for a page mapped there it reads and writes that mapping's memory. A
+// linear page that the guest's tables map to RAM, at a number where RAM is
+// not (kernels put code and data high, e.g. at 0xFFFFFFFFFFFFE000), is
+// therefore mapped at its linear address onto the same host bytes as its
+// physical page: both views then agree. The alias keeps the translation
+// it was made with (remapping such a page later is not followed).
+bool X86Engine::alias_linear_page(std::uint64_t linear) {
+  constexpr std::uint64_t kCr0Pg = 1ull << 31;
+  if (!long_mode_ || (regs_.read(UC_X86_REG_CR0) & kCr0Pg) == 0) return false;
+  const std::uint64_t page = linear & ~(kHvPageSize - 1);
+  if (aliased_pages_.contains(page)) return false;  // mapped already: a real fault
+  auto gpa = translate(page);
+  std::byte* host = gpa ? machine_.config().ram->host_pointer(*gpa, kHvPageSize) : nullptr;
+  if (host == nullptr) return false;
+  if (uc_mem_map_ptr(uc_.get(), page, kHvPageSize, UC_PROT_ALL, host) != UC_ERR_OK) return false;
+  aliased_pages_.insert(page);
+  return true;
 }
 
 void X86Engine::apply_invalidations() {
@@ -215,7 +334,7 @@ void X86Engine::scan_block(std::uint64_t address, std::uint32_t size) {
   // again from its start once the engine has stopped.
   invalidate_code(address, size);
   restart_ = true;
-  slice_.stop_before_block(uc_.get(), address);
+  slice_.stop_before_block(uc_.get(), address - cs_base_);
 }
 
 void X86Engine::emulate_msr(std::uint64_t address) {
@@ -245,7 +364,7 @@ void X86Engine::emulate_msr(std::uint64_t address) {
   }
   switch (result) {
     case MsrResult::ok:
-      regs_.set_rip(address + 2);
+      regs_.set_rip(address - cs_base_ + 2);
       break;
     case MsrResult::gp:
       deliver({devices::x86_vector::kGeneralProtection, devices::X86EventKind::exception, 0});
@@ -288,7 +407,7 @@ void X86Engine::emulate_hypercall(std::uint64_t continue_at) {
 
 bool X86Engine::handle_invalid_opcode() {
   std::uint64_t rip = regs_.rip();
-  const std::uint8_t* code = code_bytes(rip, 3);
+  const std::uint8_t* code = code_bytes(cs_base_ + rip, 3);
   if (code != nullptr && is_vmcall(code)) {
     emulate_hypercall(rip + 3);
   } else {
@@ -301,7 +420,7 @@ bool X86Engine::handle_invalid_opcode() {
 
 void X86Engine::handle_cpu_exception(std::uint32_t intno) {
   std::uint64_t rip = regs_.rip();
-  const std::uint8_t* before = rip >= 2 ? code_bytes(rip - 2, 2) : nullptr;
+  const std::uint8_t* before = rip >= 2 ? code_bytes(cs_base_ + rip - 2, 2) : nullptr;
   devices::X86Event event;
   event.vector = static_cast<std::uint8_t>(intno);
   // INT n and INT3 arrive with RIP after the instruction; faults with RIP
@@ -317,6 +436,11 @@ void X86Engine::handle_cpu_exception(std::uint32_t intno) {
 }
 
 bool X86Engine::deliver(const devices::X86Event& event) {
+  if (!long_mode_) {
+    fatal("vector " + std::to_string(event.vector) +
+          " raised before the guest entered long mode (not supported in 32-bit or real mode)");
+    return false;
+  }
   auto result = devices::x86_deliver_event(regs_, machine_.linear_memory(), regs_.descriptor_tables(), event);
   switch (result.status) {
     case devices::X86EntryStatus::delivered:
@@ -340,7 +464,7 @@ void X86Engine::fatal(std::string message) {
 }
 
 bool X86Engine::take_interrupt() {
-  if (fault_ || exited_) return false;
+  if (fault_ || exited_ || !long_mode_) return false;
   auto vector = devices::x86_take_interrupt(apic_, regs_.rflags(), false);
   if (!vector) return false;
   if (observer_) observer_->before_crossing(vp_, 0);
@@ -357,6 +481,10 @@ SliceResult X86Engine::run_slice(std::uint64_t block_budget) {
   auto finish = [&](StopReason reason) { return slice_.result(reason, fault_); };
   if (fault_) return finish(StopReason::guest_fault);
   if (exited_ || slice_.stop_requested()) return finish(StopReason::exit_requested);
+  if (firmware_) {
+    take_startup_events();
+    if (waiting_for_sipi_) return finish(StopReason::halted);
+  }
   apply_invalidations();
   sync_hypercall_page();
   if (monitor_hook_.stale()) monitor_hook_.sync(uc_.get());
@@ -369,7 +497,11 @@ SliceResult X86Engine::run_slice(std::uint64_t block_budget) {
     restart_ = false;
     take_irq_now_ = false;
     resume_after_invalid_.reset();
-    uc_err err = uc_emu_start(uc_.get(), pc, 0, 0, 0);
+    // Unicorn stops when code reaches `until` (0 when unused, as a nonzero
+    // one costs a retranslation per entry). APs start at linear 0 after a
+    // SIPI with vector 0: until 64-bit code runs, use the ROM's HLT.
+    const std::uint64_t until = firmware_ && !long_mode_ ? firmware_->never_executed() : 0;
+    uc_err err = uc_emu_start(uc_.get(), pc, until, 0, 0);
     monitor_hook_.flush();
     if (monitor_hook_.stale()) monitor_hook_.sync(uc_.get());
     auto resume = slice_.take_resume();
@@ -399,7 +531,7 @@ SliceResult X86Engine::run_slice(std::uint64_t block_budget) {
     }
     // No stop of ours: the CPU executed HLT (RIP is past it).
     std::uint64_t rip = regs_.rip();
-    const std::uint8_t* last = rip >= 1 ? code_bytes(rip - 1, 1) : nullptr;
+    const std::uint8_t* last = cs_base_ + rip >= 1 ? code_bytes(cs_base_ + rip - 1, 1) : nullptr;
     if (last == nullptr || *last != kHltOpcode) {
       fault_ = "CPU stopped without a reason (rip " + hex(rip) + ")";
       return finish(StopReason::guest_fault);

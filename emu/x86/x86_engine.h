@@ -27,14 +27,26 @@
 //    safe). Exceptions Unicorn raises (INT n, #PF, ...) are delivered the
 //    same way from UC_HOOK_INTR.
 //  - xAPIC page at 0xFEE00000: uc_mmio_map to the LocalApic.
-//  - Debug console (port 0xE9) and exit device (port 0xF4): UC_HOOK_INSN OUT.
+//  - Port I/O: UC_HOOK_INSN IN/OUT to the machine's IoPortBus (the bare
+//    platform's debug console and exit ports, the pc platform's devices).
+//  - PC platform: the engine maps its PcFirmware ROM and starts through it
+//    (multiboot: 32-bit protected mode; APs: halted until INIT/SIPI, then
+//    real mode at vector << 12). Until the guest reaches 64-bit mode the
+//    block hook tracks CS's base (real-mode and 16-bit code run with a
+//    non-zero base, and Unicorn's start address is an offset in CS) and
+//    interrupts are held; an exception before long mode ends the run.
+//    Accesses to linear addresses Unicorn finds unmapped although the guest
+//    page tables map them to RAM (Unicorn looks linear addresses up in its
+//    own map) get that RAM page mapped at the linear address too (an alias
+//    fixed at its first translation).
 //  - Synthetic timers (when the machine has them): the STIMER MSRs go
 //    through the MSR chain like the SynIC's; next_deadline() is this VP's
 //    earliest expiry.
 //  - Monitor page (when the machine has a monitor): a UC_HOOK_MEM_WRITE
 //    on the child-to-parent page records stores, reported after they
 //    landed at the next block boundary (emu/unicorn/monitor_write_hook.h).
-// Not supported: 32-bit guests, the interrupt shadow after MOV SS
+// Not supported: interrupts and exceptions in 32-bit or real mode (guests
+// that stay there run, but get none), the interrupt shadow after MOV SS
 // (interrupts are only taken at block boundaries and HLT anyway), APIC
 // relocation, exception error codes other than #GP's (Unicorn does not
 // report them; 0 is pushed), paging other than the identity map for
@@ -45,6 +57,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -56,6 +69,7 @@
 #include "emu/unicorn/monitor_write_hook.h"
 #include "emu/unicorn/uc_engine.h"
 #include "emu/vp_engine.h"
+#include "emu/x86/pc_firmware.h"
 #include "emu/x86/unicorn_x86_registers.h"
 
 namespace softsynic::devices {
@@ -103,6 +117,14 @@ class X86Engine final : public VpEngine {
   bool deliver(const devices::X86Event& event);
   void fatal(std::string message);
   const std::uint8_t* code_bytes(std::uint64_t address, std::uint64_t size) const;
+  // PC platform.
+  void take_startup_events();
+  bool in_firmware(std::uint64_t linear) const {
+    return firmware_ && linear >= kPcRomBase && linear - kPcRomBase < kPcRomSize;
+  }
+  void track_mode();
+  std::optional<std::uint64_t> translate(std::uint64_t linear) const;
+  bool alias_linear_page(std::uint64_t linear);
 
   X86Machine& machine_;
   std::uint32_t vp_;
@@ -127,6 +149,14 @@ class X86Engine final : public VpEngine {
   std::unordered_map<std::uint64_t, uc_hook> msr_hooks_;
   std::optional<std::uint64_t> hypercall_page_;
   uc_hook hypercall_hook_ = 0;
+
+  // PC platform: the ROM, an AP waiting for SIPI, and until the guest runs
+  // 64-bit code, CS's base (linear = cs_base_ + RIP).
+  std::unique_ptr<PcFirmware> firmware_;
+  bool waiting_for_sipi_ = false;
+  bool long_mode_ = true;
+  std::uint64_t cs_base_ = 0;
+  std::unordered_set<std::uint64_t> aliased_pages_;
 
   unicorn::CodeInvalidations invalidations_;
   unicorn::MonitorWriteHook monitor_hook_;

@@ -4,6 +4,11 @@
 #include <stdexcept>
 #include <string>
 
+#include "devices/pc/fw_cfg.h"
+#include "devices/pc/hyperv_test_device.h"
+#include "devices/pc/legacy_pc_ports.h"
+#include "devices/pc/serial_16550.h"
+#include "emu/x86/debug_ports.h"
 #include "emu/x86/x86_boot.h"
 #include "emu/x86/x86_engine.h"
 #include "synic/defs/hypercall.h"
@@ -31,7 +36,9 @@ HvConfig X86Machine::make_hv_config(const MachineConfig& config) {
 
 X86Machine::X86Machine(const MachineConfig& config)
     : config_(config), hv_(*config.partition, make_hv_config(config), *config.time), linear_(*config.ram) {
-  write_boot_tables(*config_.ram);
+  // The pc platform's tables live in each engine's ROM (pc_firmware.h).
+  if (config_.platform == Platform::bare) write_boot_tables(*config_.ram);
+  add_platform_devices();
   for (std::uint32_t vp = 0; vp < config_.vp_count; ++vp) {
     devices::LocalApicConfig apic_config;
     apic_config.apic_id = vp;
@@ -64,8 +71,37 @@ X86Machine::X86Machine(const MachineConfig& config)
 
 X86Machine::~X86Machine() = default;
 
+void X86Machine::add_platform_devices() {
+  EngineHost& host = *config_.host;
+  auto add = [this](std::uint16_t first, std::uint16_t count, std::unique_ptr<devices::IoPortDevice> device) {
+    io_.add(first, count, *device);
+    devices_.push_back(std::move(device));
+  };
+  if (config_.platform == Platform::bare) {
+    add(kX86ConsolePort, 1, std::make_unique<DebugConsolePort>(host));
+    add(kX86ExitPort, 1, std::make_unique<DebugExitPort>(host));
+    return;
+  }
+  using namespace devices;
+  add(Serial16550::kCom1, Serial16550::kPortCount,
+      std::make_unique<Serial16550>(Serial16550::kCom1, [&host](std::uint32_t vp, char c) { host.console_write(vp, c); }));
+  add(IsaDebugExit::kPort, IsaDebugExit::kPortCount,
+      std::make_unique<IsaDebugExit>([&host](std::uint32_t vp, std::uint32_t status) { host.guest_exit(vp, status); }));
+  std::uint64_t ram_bytes = 0;
+  for (const auto& region : config_.ram->regions()) ram_bytes += region.size;
+  add(FwCfg::kSelectorPort, FwCfg::kPortCount, std::make_unique<FwCfg>(config_.vp_count, ram_bytes));
+  auto pic = std::make_unique<LegacyPic>();
+  io_.add(LegacyPic::kSlaveBase, LegacyPic::kPortCount, *pic);
+  add(LegacyPic::kMasterBase, LegacyPic::kPortCount, std::move(pic));
+  add(HypervTestDevice::kPort, HypervTestDevice::kPortCount,
+      std::make_unique<HypervTestDevice>(*config_.partition, config_.device_log));
+}
+
 std::unique_ptr<VpEngine> X86Machine::make_engine(const EngineConfig& config) {
   if (config.vp_index >= config_.vp_count) throw std::invalid_argument("VP index out of range");
+  if ((config.start == StartMode::boot_contract) != (config_.platform == Platform::bare)) {
+    throw std::invalid_argument("x86-64: the bare platform starts VPs by the boot contract, the pc platform does not");
+  }
   return std::make_unique<X86Engine>(*this, config);
 }
 

@@ -1,8 +1,10 @@
 // X86Machine: the x86-64 side of the reference emulator for one partition:
 // the X86Hypervisor (hypercalls, MSRs, CPUID), one LocalApic per VP on an
 // ApicBus (the SynIC's interrupt sinks, and the synthetic timers' direct-mode
-// sinks when the machine has timers), the boot tables in RAM, and the
-// factory of X86Engine (one Unicorn engine per VP over the shared RAM).
+// sinks when the machine has timers), the port I/O devices of its platform
+// (bare: the debug console and exit ports, and the boot tables in RAM; pc:
+// see docs/PC_PLATFORM.md), and the factory of X86Engine (one Unicorn
+// engine per VP over the shared RAM).
 //
 // Threading: set-up (constructor, make_engine) on the runner's thread
 // before any VP runs; afterwards the members are used from the VPs'
@@ -18,6 +20,7 @@
 #include "devices/apic/apic_bus.h"
 #include "devices/apic/apic_msr_handler.h"
 #include "devices/apic/local_apic.h"
+#include "devices/pc/io_port_device.h"
 #include "devices/x86_interrupt_entry.h"
 #include "emu/vp_engine.h"
 
@@ -37,6 +40,8 @@ class X86Machine final : public ArchMachine {
   X86Hypervisor& hypervisor() { return hv_; }
   devices::LocalApic& apic(std::uint32_t vp) { return *apics_.at(vp); }
   devices::X86LinearMemory& linear_memory() { return linear_; }
+  // Port I/O: the platform's devices (thread-safe once running).
+  const devices::IoPortBus& io() const { return io_; }
   // The engine about to call into the hypervisor, so the hypercall page
   // listener can name the writer.
   void set_current_vp(std::uint32_t vp) { current_vp_ = vp; }
@@ -53,6 +58,9 @@ class X86Machine final : public ArchMachine {
   std::optional<std::uint64_t> hypercall_page_;
   std::uint32_t current_vp_ = 0;
   std::unique_ptr<RegisterOwner> stimer_owner_;  // config_.timers, when set
+  void add_platform_devices();
+  devices::IoPortBus io_;
+  std::vector<std::unique_ptr<devices::IoPortDevice>> devices_;
 };
 
 }  // namespace softsynic::emu::x86

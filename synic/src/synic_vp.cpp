@@ -23,6 +23,7 @@ RegisterAccess SynicVp::write_register(Vtl vtl, HvRegisterName name, std::uint64
 }
 void SynicVp::on_eoi(Vtl vtl, std::uint32_t vector) { impl_->core->on_eoi(vtl, vector); }
 void SynicVp::deliver_pending() { impl_->core->deliver_pending(); }
+bool SynicVp::assert_sint(Vtl vtl, unsigned sint) { return impl_->core->assert_sint(vtl, sint); }
 
 ScontrolReg SynicVp::scontrol(Vtl vtl) const { return impl_->core->scontrol(vtl); }
 PageReg SynicVp::simp(Vtl vtl) const { return impl_->core->simp(vtl); }

@@ -231,6 +231,14 @@ SintReg VpCore::sint(Vtl vtl, unsigned n) const {
   const auto* v = vtl_state(vtl);
   return v && n < kSintCount ? SintReg(v->sints[n].load(std::memory_order_acquire)) : SintReg{};
 }
+bool VpCore::assert_sint(Vtl vtl, unsigned n) {
+  if (vtl_state(vtl) == nullptr || n >= kSintCount) return false;
+  const SintReg reg = sint(vtl, n);
+  if (reg.masked() || reg.polling()) return false;
+  raise(vtl, n, reg);
+  return true;
+}
+
 std::size_t VpCore::queued_messages(Vtl vtl, unsigned sint) const {
   const auto* v = vtl_state(vtl);
   if (v == nullptr || sint >= kSintCount) return 0;

@@ -50,6 +50,7 @@ class VpCore {
   PageReg simp(Vtl vtl) const;
   PageReg siefp(Vtl vtl) const;
   SintReg sint(Vtl vtl, unsigned n) const;
+  bool assert_sint(Vtl vtl, unsigned sint);
   std::size_t queued_messages(Vtl vtl, unsigned sint) const;
 
   // Host side. Arguments are already checked by the partition.

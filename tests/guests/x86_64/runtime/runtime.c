@@ -17,7 +17,14 @@ volatile u32 ud_count;
 static volatile u32 handled_interrupts[MAX_VPS];
 static volatile u32 idt_loaded;
 
+#ifdef GUEST_PC
+void putc(char c) {
+  while (!(inb(SERIAL_PORT + 5) & 0x20)) cpu_relax(); /* LSR: transmitter ready */
+  outb(SERIAL_PORT, (u8)c);
+}
+#else
 void putc(char c) { outb(CONSOLE_PORT, (u8)c); }
+#endif
 void guest_exit(u32 code) {
   for (;;) outl(EXIT_PORT, code);
 }
@@ -80,9 +87,17 @@ void wait_counter(volatile u32 *counter, u32 target) {
   while (*counter < target) cpu_relax();
 }
 
+u64 interrupt_stub(u8 vector) { return (u64)(interrupt_stubs + 16 * vector); }
+
+void set_idt_gate(u8 vector, u64 h) {
+  idt[vector].offset_low = (u16)h;
+  idt[vector].offset_mid = (u16)(h >> 16);
+  idt[vector].offset_high = (u32)(h >> 32);
+}
+
 static void load_idt(void) {
   for (int v = 0; v < 256; ++v) {
-    u64 h = (u64)(interrupt_stubs + 16 * v);
+    u64 h = interrupt_stub((u8)v);
     idt[v].offset_low = (u16)h;
     idt[v].selector = 0x08;
     idt[v].ist = 0;

@@ -12,9 +12,12 @@
 #define MAX_VPS 8
 #endif
 
-/* Debug devices of the reference emulator (emu/debug_devices.h). */
+/* Debug devices of the reference emulator (emu/debug_devices.h). With
+   GUEST_PC (pc-platform kernels, tests/guests/pc) the console is the 16550
+   at 0x3F8 and 0xF4 is isa-debug-exit (status (code << 1) | 1). */
 #define CONSOLE_PORT 0xE9
 #define EXIT_PORT 0xF4
+#define SERIAL_PORT 0x3F8
 
 struct interrupt_frame {
   u64 r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
@@ -26,9 +29,18 @@ typedef void (*interrupt_handler)(struct interrupt_frame *frame);
 
 /* Called by the guest on every VP. */
 int guest_main(u32 vp, u32 vp_count);
+/* Loads the IDT (VP 0 first, the others wait for it) and runs guest_main;
+   the start-up code calls it on every VP. */
+void runtime_start(u32 vp, u32 vp_count) __attribute__((noreturn));
 
 static inline void outb(u16 port, u8 v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
 static inline void outl(u16 port, u32 v) { __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port)); }
+static inline void outw(u16 port, u16 v) { __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port)); }
+static inline u8 inb(u16 port) {
+  u8 v;
+  __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+  return v;
+}
 static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline void sti(void) { __asm__ volatile("sti" ::: "memory"); }
 static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }
@@ -51,6 +63,10 @@ __attribute__((noreturn)) void guest_exit(u32 code);
 
 /* Interrupts: a handler per vector; unhandled vectors fail the run. */
 void set_handler(u8 vector, interrupt_handler handler);
+/* The runtime's entry stub for `vector`, and pointing the IDT gate of
+   `vector` elsewhere (e.g. a thunk that jumps to that stub). */
+u64 interrupt_stub(u8 vector);
+void set_idt_gate(u8 vector, u64 target);
 /* Sleeps until an interrupt has been handled (STI; HLT; CLI). */
 void wait_for_interrupt(void);
 

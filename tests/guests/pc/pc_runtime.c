@@ -1,0 +1,74 @@
+/* pc-platform start-up in C: the BSP reads the CPU count from fw_cfg,
+   starts the APs with INIT and one SIPI (as kvm-unit-tests does: all but
+   self, vector SIPI_PAGE >> 12) and waits until every AP reports; then each
+   VP enters the common x86-64 runtime (runtime_start -> guest_main). */
+#include "pc/pc_runtime.h"
+
+#ifndef SIPI_PAGE
+#define SIPI_PAGE 0x0
+#endif
+
+#define FW_CFG_SELECTOR 0x510
+#define FW_CFG_DATA 0x511
+#define FW_CFG_NB_CPUS 0x05
+#define APIC_ICR_LOW 0xFEE00300ul
+#define APIC_ICR_HIGH 0xFEE00310ul
+#define ICR_BUSY (1u << 12)
+#define ICR_INIT_ALL_BUT_SELF 0x000C4500u
+#define ICR_SIPI_ALL_BUT_SELF 0x000C0600u
+
+extern char ap_trampoline[], ap_trampoline_end[];
+
+static u32 vp_total;
+static volatile u32 aps_online;
+static u32 info_address;
+
+u32 fw_cfg_u16(u16 key) {
+  outw(FW_CFG_SELECTOR, key);
+  u32 lo = inb(FW_CFG_DATA);
+  u32 hi = inb(FW_CFG_DATA);
+  return lo | hi << 8;
+}
+
+const struct multiboot_info *pc_boot_info(void) { return (const struct multiboot_info *)(u64)info_address; }
+
+static void icr_send(u32 low) {
+  while (*(volatile u32 *)APIC_ICR_LOW & ICR_BUSY) cpu_relax();
+  *(volatile u32 *)APIC_ICR_HIGH = 0;
+  *(volatile u32 *)APIC_ICR_LOW = low;
+}
+
+void pc_bsp_main(u32 info) {
+  info_address = info;
+  vp_total = fw_cfg_u16(FW_CFG_NB_CPUS);
+  const struct multiboot_info *mbi = pc_boot_info();
+  printf("pc: multiboot flags 0x%x mem_upper %u KiB cmdline '%s', %u CPUs (fw_cfg)\n", mbi->flags, mbi->mem_upper,
+         (const char *)(u64)mbi->cmdline, vp_total);
+  if (vp_total == 0 || vp_total > MAX_VPS) {
+    printf("FAIL: fw_cfg CPU count %u (this kernel handles 1..%u)\n", vp_total, MAX_VPS);
+    guest_exit(3);
+  }
+  if (vp_total > 1) {
+    /* rep movsb, not memcpy: the SIPI page may be address 0. */
+    usize n = (usize)(ap_trampoline_end - ap_trampoline);
+    void *dst = (void *)(usize)SIPI_PAGE;
+    const void *src = ap_trampoline;
+    __asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+    icr_send(ICR_INIT_ALL_BUT_SELF);
+    icr_send(ICR_SIPI_ALL_BUT_SELF | (SIPI_PAGE >> 12));
+    for (u64 spins = 0; aps_online < vp_total - 1; ++spins) {
+      if (spins > 100000000ul) {
+        printf("FAIL: %u of %u APs came up\n", aps_online, vp_total - 1);
+        guest_exit(4);
+      }
+      cpu_relax();
+    }
+    printf("pc: %u APs online (SIPI page 0x%x)\n", vp_total - 1, SIPI_PAGE);
+  }
+  runtime_start(0, vp_total);
+}
+
+void pc_ap_main(u32 apic_id) {
+  atomic_inc(&aps_online);
+  runtime_start(apic_id, vp_total);
+}

@@ -1,0 +1,31 @@
+/* pc-platform kernels: multiboot start (pc_boot.S, pc_runtime.c) on top
+   of the x86-64 guest runtime. */
+#ifndef SOFTSYNIC_PC_RUNTIME_H
+#define SOFTSYNIC_PC_RUNTIME_H
+
+#include "runtime/runtime.h"
+
+/* Multiboot v1 boot information (the fields these kernels read). */
+struct multiboot_info {
+  u32 flags, mem_lower, mem_upper, boot_device, cmdline, mods_count, mods_addr;
+};
+
+const struct multiboot_info *pc_boot_info(void);
+u32 fw_cfg_u16(u16 key);
+void pc_bsp_main(u32 info);
+void pc_ap_main(u32 apic_id);
+
+/* QEMU's hyperv-testdev at port 0x3000 (devices/pc/hyperv_test_device.h). */
+#define TESTDEV_PORT 0x3000
+#define TESTDEV_ROUTE_CREATE 1
+#define TESTDEV_ROUTE_DESTROY 2
+#define TESTDEV_SET_SINT 3
+#define TESTDEV_MSG_CONN_CREATE 4
+#define TESTDEV_MSG_CONN_DESTROY 5
+#define TESTDEV_EVT_CONN_CREATE 6
+#define TESTDEV_EVT_CONN_DESTROY 7
+static inline void testdev(u32 conn, u32 control, u32 vp, u32 sint) {
+  outl(TESTDEV_PORT, conn << 24 | control << 16 | vp << 8 | sint);
+}
+
+#endif
