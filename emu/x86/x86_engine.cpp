@@ -206,6 +206,7 @@ void X86Engine::take_startup_events() {
     waiting_for_sipi_ = false;
     long_mode_ = false;
     cs_base_ = 0;
+    cs_known_ = false;
   }
 }
 
@@ -215,18 +216,28 @@ void X86Engine::track_mode() {
   constexpr std::uint32_t kEferMsr = 0xC000'0080;
   constexpr std::uint64_t kEferLma = 1ull << 10;
   const auto selector = static_cast<std::uint16_t>(regs_.read(UC_X86_REG_CS));
-  if ((regs_.read(UC_X86_REG_CR0) & kCr0Pe) == 0) {
+  const bool protected_mode = (regs_.read(UC_X86_REG_CR0) & kCr0Pe) != 0;
+  // The base changes only when CS is loaded: setting PE keeps real mode's
+  // base until the far jump (trampolines run a few instructions that way).
+  const bool reloaded = selector != cs_selector_ || !cs_known_;
+  cs_selector_ = selector;
+  cs_known_ = true;
+  if (!protected_mode) {
     cs_base_ = std::uint64_t{selector} << 4;
     return;
   }
+  uc_x86_msr efer{kEferMsr, 0};
+  uc_reg_read(uc_.get(), UC_X86_REG_MSR, &efer);
+  // Same selector, no long mode: the base is unchanged. With long mode on,
+  // look anyway: the far jump into 64-bit code may reuse the selector
+  // number in a new GDT (kvm-unit-tests does).
+  if (!reloaded && (efer.value & kEferLma) == 0) return;
   uc_x86_mmr gdtr{};
   uc_reg_read(uc_.get(), UC_X86_REG_GDTR, &gdtr);
   std::uint64_t descriptor = 0;
   const std::uint64_t at = gdtr.base + (selector & ~7u);
   if (const std::uint8_t* bytes = code_bytes(at, 8)) std::memcpy(&descriptor, bytes, 8);
-  cs_base_ = ((descriptor >> 16) & 0xFF'FFFF) | (((descriptor >> 56) & 0xFF) << 24);
-  uc_x86_msr efer{kEferMsr, 0};
-  uc_reg_read(uc_.get(), UC_X86_REG_MSR, &efer);
+  if (reloaded) cs_base_ = ((descriptor >> 16) & 0xFF'FFFF) | (((descriptor >> 56) & 0xFF) << 24);
   const bool code64 = ((descriptor >> 53) & 1) != 0;
   if ((efer.value & kEferLma) != 0 && code64) {
     long_mode_ = true;
@@ -465,6 +476,16 @@ void X86Engine::fatal(std::string message) {
 
 bool X86Engine::take_interrupt() {
   if (fault_ || exited_ || !long_mode_) return false;
+  // A slice that stopped right after STI resumes in its shadow: the next
+  // instruction (the HLT of `sti; hlt`) runs first, or the wake-up is lost.
+  if ((regs_.rflags() & devices::x86_rflags::kIf) != 0 && apic_.pending_vector()) {
+    const std::uint64_t linear = cs_base_ + regs_.rip();
+    const std::uint8_t* before = linear >= 1 ? code_bytes(linear - 1, 1) : nullptr;
+    if (before != nullptr && *before == kStiOpcode && !halted_) {
+      irq_check_ = true;
+      return false;
+    }
+  }
   auto vector = devices::x86_take_interrupt(apic_, regs_.rflags(), false);
   if (!vector) return false;
   if (observer_) observer_->before_crossing(vp_, 0);

@@ -156,6 +156,8 @@ class X86Engine final : public VpEngine {
   bool waiting_for_sipi_ = false;
   bool long_mode_ = true;
   std::uint64_t cs_base_ = 0;
+  std::uint16_t cs_selector_ = 0;  // the selector cs_base_ was computed for
+  bool cs_known_ = false;
   std::unordered_set<std::uint64_t> aliased_pages_;
 
   unicorn::CodeInvalidations invalidations_;

@@ -28,7 +28,7 @@
 #define HV_MSR_STIMER_COUNT(n) (0x400000B1 + 2 * (n))
 #define PERIODIC_FIRES 5
 
-static volatile u32 ready, finished;
+static volatile u32 handlers_set, ready, finished;
 static volatile u32 route_hits[MAX_VPS];
 static volatile u32 msg_hits[MAX_VPS];
 static volatile u32 msg_ok[MAX_VPS];
@@ -36,7 +36,14 @@ static volatile u32 evt_flags[MAX_VPS];
 static volatile u32 evt_hits[MAX_VPS];
 static volatile u32 timer_fires[MAX_VPS][2];
 
+static volatile u32 ud_hits[MAX_VPS];
+
 static u32 self(void) { return (u32)rdmsr(HV_MSR_VP_INDEX); }
+
+static void on_ud(struct interrupt_frame *frame) {
+  ud_hits[self()]++;
+  frame->rip += 2; /* past the ud2 */
+}
 
 static void on_route(struct interrupt_frame *frame) {
   (void)frame;
@@ -151,12 +158,14 @@ int guest_main(u32 vp, u32 vp_count) {
     set_handler(MSG_VECTOR, on_message);
     set_handler(EVT_VECTOR, on_event);
     set_handler(TIMER_VECTOR, on_timer);
+    set_handler(6, on_ud);
     check_platform(vp_count);
     check_high_mapping();
+    handlers_set = 1;
   }
-  u32 ud_before = ud_count;
+  while (!handlers_set) cpu_relax();
   __asm__ volatile("ud2");
-  if (ud_count != ud_before + 1) {
+  if (ud_hits[vp] != 1) {
     printf("FAIL: vp%u ud2 did not reach the #UD handler\n", vp);
     atomic_inc(&failures);
   }
@@ -213,7 +222,9 @@ int guest_main(u32 vp, u32 vp_count) {
   atomic_inc(&finished);
   if (vp != 0) return 0;
   wait_counter(&finished, vp_count);
-  check_eq(ud_count, vp_count, "one #UD per VP");
+  u32 ud_total = 0;
+  for (u32 v = 0; v < vp_count; ++v) ud_total += ud_hits[v];
+  check_eq(ud_total, vp_count, "one #UD per VP");
   printf("pc_synic: %s\n", failures ? "FAILED" : "done");
   return 0;
 }
