@@ -306,6 +306,8 @@ void Runner::Impl::console_write(std::uint32_t vp, char c) {
     line += c;
     return;
   }
+  // Serial drivers send "\r\n"; lines are whole here, so drop the CR.
+  if (!line.empty() && line.back() == '\r') line.pop_back();
   std::ostream& out = options.console ? *options.console : std::cout;
   out << line << '\n';
   out.flush();

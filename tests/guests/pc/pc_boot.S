@@ -3,15 +3,17 @@
    pc_start32 in flat 32-bit protected mode with EBX = boot information; it
    builds identity page tables for 4 GiB (2 MiB pages), enters long mode and
    calls pc_bsp_main(info). APs start in real mode at the SIPI page, where
-   pc_bsp_main copied ap_trampoline: it loads our GDT, enters protected mode,
-   then long mode on the same tables, and calls pc_ap_main(apic_id) on
-   their own stack. */
+   pc_bsp_main copied ap_trampoline: it loads a 32-bit GDT, enters protected
+   mode, then long mode on the same tables, and calls pc_ap_main(apic_id)
+   on their own stack. As in kvm-unit-tests, the 32-bit code runs on a GDT
+   whose selector 0x08 is 32-bit code, and the far jump into 64-bit code
+   reuses 0x08 in the 64-bit GDT. */
     .set MB_MAGIC, 0x1BADB002
     .set MB_FLAGS, 0
-    .set CODE64, 0x08
+    .set CODE64, 0x08       /* gdt64 */
     .set DATA, 0x10
-    .set CODE32, 0x18
-    .set DATA32, 0x20
+    .set CODE32, 0x08       /* gdt32 */
+    .set DATA32, 0x10
     .set AP_STACK_SIZE, 16384
 
     .section .multiboot, "a"
@@ -33,6 +35,7 @@
     movl %cr0, %eax
     orl $0x80000001, %eax
     movl %eax, %cr0
+    lgdtl gdt64_descriptor
     .endm
 
     .section .text.start, "ax"
@@ -40,7 +43,7 @@
     .globl pc_start32
 pc_start32:
     movl %ebx, boot_info
-    lgdtl gdt_descriptor
+    lgdtl gdt32_descriptor
     ljmp $CODE32, $1f
 1:  movw $DATA32, %ax
     movw %ax, %ds
@@ -125,8 +128,8 @@ ap_trampoline:
     ljmpl *(tramp_far - ap_trampoline)
     .p2align 2
 tramp_gdtr:
-    .word gdt_end - gdt - 1
-    .long gdt
+    .word gdt32_end - gdt32 - 1
+    .long gdt32
 tramp_far:
     .long ap_start32
     .word CODE32
@@ -134,16 +137,22 @@ ap_trampoline_end:
 
     .data
     .p2align 3
-gdt:
+gdt32:
+    .quad 0
+    .quad 0x00CF9A000000FFFF    /* 0x08 32-bit code */
+    .quad 0x00CF92000000FFFF    /* 0x10 data */
+gdt32_end:
+gdt64:
     .quad 0
     .quad 0x00AF9A000000FFFF    /* 0x08 64-bit code */
     .quad 0x00CF92000000FFFF    /* 0x10 data */
-    .quad 0x00CF9A000000FFFF    /* 0x18 32-bit code */
-    .quad 0x00CF92000000FFFF    /* 0x20 32-bit data */
-gdt_end:
-gdt_descriptor:
-    .word gdt_end - gdt - 1
-    .quad gdt
+gdt64_end:
+gdt32_descriptor:
+    .word gdt32_end - gdt32 - 1
+    .long gdt32
+gdt64_descriptor:
+    .word gdt64_end - gdt64 - 1
+    .quad gdt64
     .globl boot_info
 boot_info:
     .long 0

@@ -4,6 +4,8 @@
      - takes a deliberate #UD (ud2) through its IDT;
      - makes a SINT route to itself with the test device, and asserts the
        route of the next VP, then waits for its own SINT;
+     - sends a fixed IPI to the next VP, whose handler (like kvm-unit-tests'
+       on_cpu) enables interrupts and takes a SINT nested inside it;
      - makes a message connection to itself, posts to it and checks the echo;
      - makes an event connection to itself, signals it and checks the flag;
      - runs a periodic and a one-shot synthetic timer (message mode).
@@ -27,8 +29,9 @@
 #define HV_MSR_STIMER_CONFIG(n) (0x400000B0 + 2 * (n))
 #define HV_MSR_STIMER_COUNT(n) (0x400000B1 + 2 * (n))
 #define PERIODIC_FIRES 5
+#define IPI_VECTOR 0x30
 
-static volatile u32 handlers_set, ready, finished;
+static volatile u32 handlers_set, ready, routed, finished;
 static volatile u32 route_hits[MAX_VPS];
 static volatile u32 msg_hits[MAX_VPS];
 static volatile u32 msg_ok[MAX_VPS];
@@ -37,6 +40,8 @@ static volatile u32 evt_hits[MAX_VPS];
 static volatile u32 timer_fires[MAX_VPS][2];
 
 static volatile u32 ud_hits[MAX_VPS];
+static volatile u32 ipi_hits[MAX_VPS];
+static volatile u32 nested_ok[MAX_VPS];
 
 static u32 self(void) { return (u32)rdmsr(HV_MSR_VP_INDEX); }
 
@@ -48,6 +53,28 @@ static void on_ud(struct interrupt_frame *frame) {
 static void on_route(struct interrupt_frame *frame) {
   (void)frame;
   route_hits[self()]++;
+}
+
+/* Fixed IPI, physical destination (xAPIC ICR). */
+static void send_ipi(u32 dest, u8 vector) {
+  while (*(volatile u32 *)0xFEE00300ul & (1u << 12)) cpu_relax();
+  *(volatile u32 *)0xFEE00310ul = dest << 24;
+  *(volatile u32 *)0xFEE00300ul = (1u << 14) | vector;
+}
+
+/* In service: IPI_VECTOR (class 3). The SINT's vector (class 0xB) must
+   still be delivered once interrupts are on. */
+static void on_ipi(struct interrupt_frame *frame) {
+  (void)frame;
+  u32 vp = self();
+  u32 before = route_hits[vp];
+  testdev(0, TESTDEV_SET_SINT, vp, ROUTE_SINT);
+  __asm__ volatile("sti" ::: "memory");
+  for (u32 spins = 0; route_hits[vp] == before && spins < 10000000u; ++spins) cpu_relax();
+  __asm__ volatile("cli" ::: "memory");
+  nested_ok[vp] = route_hits[vp] == before + 1;
+  ipi_hits[vp]++;
+  apic_eoi();
 }
 
 static void on_message(struct interrupt_frame *frame) {
@@ -159,6 +186,7 @@ int guest_main(u32 vp, u32 vp_count) {
     set_handler(EVT_VECTOR, on_event);
     set_handler(TIMER_VECTOR, on_timer);
     set_handler(6, on_ud);
+    set_handler(IPI_VECTOR, on_ipi);
     check_platform(vp_count);
     check_high_mapping();
     handlers_set = 1;
@@ -181,6 +209,13 @@ int guest_main(u32 vp, u32 vp_count) {
   /* SINT routes: assert the next VP's, take our own. */
   testdev(0, TESTDEV_SET_SINT, (vp + 1) % vp_count, ROUTE_SINT);
   wait_for(&route_hits[vp], 1, "the SINT route");
+  /* An IPI to the next VP; ours comes from the previous one. Only once
+     every route interrupt is in: two requests of one vector before it is
+     taken are one interrupt. */
+  atomic_inc(&routed);
+  wait_counter(&routed, vp_count);
+  send_ipi((vp + 1) % vp_count, IPI_VECTOR);
+  wait_for(&ipi_hits[vp], 1, "the IPI");
   testdev(0, TESTDEV_ROUTE_DESTROY, vp, ROUTE_SINT);
 
   /* Message connection: the post comes back on MSG_SINT. */
@@ -213,11 +248,13 @@ int guest_main(u32 vp, u32 vp_count) {
 
   int ok = status == HV_STATUS_SUCCESS && msg_ok[vp] && after == HV_STATUS_INVALID_CONNECTION_ID &&
            signal == HV_STATUS_SUCCESS && evt_flags[vp] == 1u << (EVT_CONN(vp) & 31) &&
-           signal_after == HV_STATUS_INVALID_CONNECTION_ID && route_hits[vp] == 1 && timer_fires[vp][1] == 1 &&
+           signal_after == HV_STATUS_INVALID_CONNECTION_ID && route_hits[vp] == 2 && ipi_hits[vp] == 1 &&
+           nested_ok[vp] && timer_fires[vp][1] == 1 &&
            (rdmsr(HV_MSR_STIMER_CONFIG(1)) & STIMER_ENABLE) == 0;
-  printf("%s: vp%u route %u, echo %u (after destroy %u), event flags 0x%x (after destroy %u), timers %u/%u\n",
-         ok ? "PASS" : "FAIL", vp, route_hits[vp], msg_ok[vp], after, evt_flags[vp], signal_after,
-         timer_fires[vp][0], timer_fires[vp][1]);
+  printf("%s: vp%u route %u, IPI %u (nested SINT %u), echo %u (after destroy %u), event flags 0x%x (after "
+         "destroy %u), timers %u/%u\n",
+         ok ? "PASS" : "FAIL", vp, route_hits[vp], ipi_hits[vp], nested_ok[vp], msg_ok[vp], after, evt_flags[vp],
+         signal_after, timer_fires[vp][0], timer_fires[vp][1]);
   if (!ok) atomic_inc(&failures);
   atomic_inc(&finished);
   if (vp != 0) return 0;

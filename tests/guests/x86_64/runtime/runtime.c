@@ -18,9 +18,13 @@ static volatile u32 handled_interrupts[MAX_VPS];
 static volatile u32 idt_loaded;
 
 #ifdef GUEST_PC
-void putc(char c) {
+static void serial_byte(u8 b) {
   while (!(inb(SERIAL_PORT + 5) & 0x20)) cpu_relax(); /* LSR: transmitter ready */
-  outb(SERIAL_PORT, (u8)c);
+  outb(SERIAL_PORT, b);
+}
+void putc(char c) {
+  if (c == '\n') serial_byte('\r'); /* as serial drivers do */
+  serial_byte((u8)c);
 }
 #else
 void putc(char c) { outb(CONSOLE_PORT, (u8)c); }
