@@ -8,7 +8,9 @@
        on_cpu) enables interrupts and takes a SINT nested inside it;
      - makes a message connection to itself, posts to it and checks the echo;
      - makes an event connection to itself, signals it and checks the flag;
-     - runs a periodic and a one-shot synthetic timer (message mode).
+     - runs a direct-mode periodic timer before its SynIC is enabled
+       (SCONTROL 0, as hyperv_stimer's direct mode), then a periodic and a
+       one-shot timer in message mode.
    VP 0 also checks the command line, CPUID, and that invalid test-device
    commands are ignored. The exit status is (failures << 1) | 1. */
 #include "pc/pc_runtime.h"
@@ -30,6 +32,7 @@
 #define HV_MSR_STIMER_COUNT(n) (0x400000B1 + 2 * (n))
 #define PERIODIC_FIRES 5
 #define IPI_VECTOR 0x30
+#define DIRECT_VECTOR 0xF3
 
 static volatile u32 handlers_set, ready, routed, finished;
 static volatile u32 route_hits[MAX_VPS];
@@ -41,6 +44,7 @@ static volatile u32 timer_fires[MAX_VPS][2];
 
 static volatile u32 ud_hits[MAX_VPS];
 static volatile u32 ipi_hits[MAX_VPS];
+static volatile u32 direct_fires[MAX_VPS];
 static volatile u32 nested_ok[MAX_VPS];
 
 static u32 self(void) { return (u32)rdmsr(HV_MSR_VP_INDEX); }
@@ -53,6 +57,12 @@ static void on_ud(struct interrupt_frame *frame) {
 static void on_route(struct interrupt_frame *frame) {
   (void)frame;
   route_hits[self()]++;
+}
+
+static void on_direct_timer(struct interrupt_frame *frame) {
+  (void)frame;
+  direct_fires[self()]++;
+  apic_eoi();
 }
 
 /* Fixed IPI, physical destination (xAPIC ICR). */
@@ -187,6 +197,7 @@ int guest_main(u32 vp, u32 vp_count) {
     set_handler(TIMER_VECTOR, on_timer);
     set_handler(6, on_ud);
     set_handler(IPI_VECTOR, on_ipi);
+    set_handler(DIRECT_VECTOR, on_direct_timer);
     check_platform(vp_count);
     check_high_mapping();
     handlers_set = 1;
@@ -198,6 +209,11 @@ int guest_main(u32 vp, u32 vp_count) {
     atomic_inc(&failures);
   }
   apic_enable();
+  /* Direct mode: a plain APIC vector, no SynIC pages, SCONTROL still 0. */
+  wrmsr(HV_MSR_STIMER_COUNT(2), 10000);
+  wrmsr(HV_MSR_STIMER_CONFIG(2), STIMER_ENABLE | STIMER_PERIODIC | STIMER_DIRECT | STIMER_VECTOR(DIRECT_VECTOR));
+  wait_for(&direct_fires[vp], 3, "direct-mode timer expiries");
+  wrmsr(HV_MSR_STIMER_CONFIG(2), 0);
   synic_init(vp, ROUTE_SINT, ROUTE_VECTOR, 1);
   synic_set_sint(MSG_SINT, MSG_VECTOR, 1);
   synic_set_sint(EVT_SINT, EVT_VECTOR, 0);
@@ -249,12 +265,12 @@ int guest_main(u32 vp, u32 vp_count) {
   int ok = status == HV_STATUS_SUCCESS && msg_ok[vp] && after == HV_STATUS_INVALID_CONNECTION_ID &&
            signal == HV_STATUS_SUCCESS && evt_flags[vp] == 1u << (EVT_CONN(vp) & 31) &&
            signal_after == HV_STATUS_INVALID_CONNECTION_ID && route_hits[vp] == 2 && ipi_hits[vp] == 1 &&
-           nested_ok[vp] && timer_fires[vp][1] == 1 &&
+           nested_ok[vp] && direct_fires[vp] >= 3 && timer_fires[vp][1] == 1 &&
            (rdmsr(HV_MSR_STIMER_CONFIG(1)) & STIMER_ENABLE) == 0;
   printf("%s: vp%u route %u, IPI %u (nested SINT %u), echo %u (after destroy %u), event flags 0x%x (after "
-         "destroy %u), timers %u/%u\n",
+         "destroy %u), timers direct %u, periodic %u, one-shot %u\n",
          ok ? "PASS" : "FAIL", vp, route_hits[vp], ipi_hits[vp], nested_ok[vp], msg_ok[vp], after, evt_flags[vp],
-         signal_after, timer_fires[vp][0], timer_fires[vp][1]);
+         signal_after, direct_fires[vp], timer_fires[vp][0], timer_fires[vp][1]);
   if (!ok) atomic_inc(&failures);
   atomic_inc(&finished);
   if (vp != 0) return 0;
