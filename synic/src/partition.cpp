@@ -133,6 +133,7 @@ boost::system::result<PortHandle> Partition::add_event_port(std::uint32_t connec
 namespace {
 void notify_host_post(const detail::PartitionState& state, Error e, Vtl vtl, std::uint32_t vp, std::uint8_t sint,
                       std::uint32_t message_type, std::span<const std::byte> payload) {
+  if (state.observer.load(std::memory_order_relaxed) == nullptr) return;
   SynicEvent ev{};
   ev.kind = e == Error::ok ? SynicEventKind::host_post_queued : SynicEventKind::host_post_rejected;
   ev.vtl = vtl;

@@ -4,6 +4,9 @@
 
 #include <functional>
 #include <string>
+#include <vector>
+
+#include <boost/asio/post.hpp>
 
 #include "tests/synic/harness.h"
 
@@ -317,4 +320,41 @@ TEST_CASE("observer: sees a message's life from post to EOM") {
   using K = SynicEventKind;
   CHECK(r.kinds == std::vector{K::host_post_queued, K::host_post_queued, K::message_delivered, K::interrupt_requested,
                                K::message_pending_set, K::eom, K::message_delivered, K::interrupt_requested});
+}
+
+TEST_CASE("guest memory without stable host ranges: delivery, message_pending, EOM and event flags are the same") {
+  struct Outcome {
+    std::vector<std::string> payloads;
+    std::vector<std::uint8_t> flags;
+    std::vector<Interrupt> interrupts;
+    std::uint64_t flag_word = 0;
+    bool operator==(const Outcome&) const = default;
+  };
+  auto run = [](bool calls_only) {
+    Harness h(test::config(), calls_only);
+    h.ready(3);
+    Outcome o;
+    h.post(3, 1, "first");
+    boost::asio::post(h.vp().strand(), [&] { h.post(3, 2, "second"); });
+    h.run();
+    o.payloads.push_back(Harness::payload_of(h.slot(3)));
+    o.flags.push_back(h.slot(3).header.message_flags);
+    h.consume(3);
+    h.run();
+    o.payloads.push_back(Harness::payload_of(h.slot(3)));
+    o.flags.push_back(h.slot(3).header.message_flags);
+    auto port = h.partition().new_guest_event_port(0, 0, 3, 70);
+    REQUIRE(port.has_value());
+    CHECK_FALSE((*port)->signal());
+    CHECK((*port)->signal() == Error::flag_already_set);
+    o.flag_word = h.flag_word(3, 70);
+    o.interrupts = h.interrupts;
+    return o;
+  };
+  const Outcome cached = run(false);
+  CHECK(cached.payloads == std::vector<std::string>{"first", "second"});
+  CHECK(cached.flags == std::vector<std::uint8_t>{kMessageFlagPending, 0});
+  CHECK(cached.flag_word == std::uint64_t{1} << 6);
+  CHECK(cached.interrupts.size() == 3);
+  CHECK(run(true) == cached);
 }
