@@ -146,12 +146,36 @@ void notify_host_post(const detail::PartitionState& state, Error e, Vtl vtl, std
 }
 }  // namespace
 
+namespace {
+// Everything but the direct delivery, out of line so that path stays short:
+// report a rejection, or queue, report and deliver now (on the VP's own
+// strand) or schedule a drain.
+[[gnu::noinline]] boost::system::error_code post_queued(detail::PartitionState& state, Error e, Vtl vtl,
+                                                        std::uint32_t vp, std::uint8_t sint, std::uint32_t message_type,
+                                                        std::span<const std::byte> payload) {
+  if (e != Error::ok) {
+    notify_host_post(state, e, vtl, vp, sint, message_type, payload);
+    return detail::to_error_code(e);
+  }
+  detail::VpCore& core = *state.vps[vp];
+  const bool now = core.on_own_strand();
+  e = core.push(vtl, sint, make_message(message_type, payload));
+  notify_host_post(state, e, vtl, vp, sint, message_type, payload);
+  if (e == Error::ok) core.kick(vtl, sint, now);
+  return detail::to_error_code(e);
+}
+}  // namespace
+
 boost::system::error_code Partition::post_message(Vtl vtl, std::uint32_t vp, std::uint8_t sint,
                                                   std::uint32_t message_type, std::span<const std::byte> payload) {
-  Error e = check_post(impl_->config(), vtl, vp, sint, message_type, payload);
-  if (e == Error::ok) e = impl_->core(vp).post(vtl, sint, make_message(message_type, payload));
-  notify_host_post(*impl_->state, e, vtl, vp, sint, message_type, payload);
-  return detail::to_error_code(e);
+  const Error e = check_post(impl_->config(), vtl, vp, sint, message_type, payload);
+  // Posted on the VP's own strand (a port or timer replying on the vCPU):
+  // straight into a free slot when nothing is queued, no strand hop.
+  if (e == Error::ok) {
+    detail::VpCore& core = impl_->core(vp);
+    if (core.on_own_strand() && core.post_direct(vtl, sint, message_type, payload)) return {};
+  }
+  return post_queued(*impl_->state, e, vtl, vp, sint, message_type, payload);
 }
 
 void Partition::start_async_post(Vtl vtl, std::uint32_t vp, std::uint8_t sint, std::uint32_t message_type,
