@@ -88,8 +88,14 @@ class RamGuestMemory final : public GuestMemory {
  private:
   struct Backing;
   std::uint64_t* aligned_word(std::uint64_t gpa);  // nullptr: misaligned or not RAM
+  struct Mapping {
+    std::uint64_t gpa;
+    std::uint64_t size;
+    std::byte* bytes;
+  };
   std::vector<Region> regions_;
   std::vector<std::unique_ptr<Backing>> backing_;
+  std::vector<Mapping> mappings_;  // regions_ with their bytes: one array for host_pointer to scan
 };
 
 }  // namespace softsynic

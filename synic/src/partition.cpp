@@ -62,6 +62,24 @@ SynicEvent guest_event(SynicEventKind kind, std::uint32_t vp, Vtl vtl, std::uint
   return ev;
 }
 
+// Out of line: the event is built only for an observer, off the guest's
+// hot path.
+[[gnu::noinline]] void report_guest_post(SynicObserver& o, std::uint32_t vp, Vtl vtl, std::uint32_t connection_id,
+                                         std::uint32_t message_type, std::span<const std::byte> payload,
+                                         HvStatus status) {
+  SynicEvent ev = guest_event(SynicEventKind::guest_post_message, vp, vtl, connection_id, status);
+  ev.message_type = message_type;
+  ev.payload = payload;
+  o.on_synic_event(ev);
+}
+
+[[gnu::noinline]] void report_guest_signal(SynicObserver& o, std::uint32_t vp, Vtl vtl, std::uint32_t connection_id,
+                                           std::uint16_t flag, HvStatus status) {
+  SynicEvent ev = guest_event(SynicEventKind::guest_signal_event, vp, vtl, connection_id, status);
+  ev.flag = flag;
+  o.on_synic_event(ev);
+}
+
 bool guest_message_type_ok(std::uint32_t message_type) {
   return message_type != 0 && (message_type & kHvMessageTypeHypervisorBit) == 0;
 }
@@ -210,12 +228,8 @@ HvStatus Partition::guest_post_message(std::uint32_t vp, Vtl vtl, std::uint32_t 
       guest_message_type_ok(message_type))
     status = impl_->state->registry->post(GuestMessage{vtl, vp, connection_id, message_type, payload});
   // The event is built only for an observer: this is the guest's hot path.
-  if (auto* o = impl_->state->observer.load(std::memory_order_acquire)) {
-    SynicEvent ev = guest_event(SynicEventKind::guest_post_message, vp, vtl, connection_id, status);
-    ev.message_type = message_type;
-    ev.payload = payload;
-    o->on_synic_event(ev);
-  }
+  if (auto* o = impl_->state->observer.load(std::memory_order_acquire))
+    report_guest_post(*o, vp, vtl, connection_id, message_type, payload, status);
   return status;
 }
 
@@ -224,11 +238,8 @@ HvStatus Partition::guest_signal_event(std::uint32_t vp, Vtl vtl, std::uint32_t 
   HvStatus status = HvStatus::invalid_parameter;
   if (vp < c.vp_count && vtl < c.vtl_count && flag < kEventFlagsPerSint)
     status = impl_->state->registry->signal(GuestEvent{vtl, vp, connection_id, flag});
-  if (auto* o = impl_->state->observer.load(std::memory_order_acquire)) {
-    SynicEvent ev = guest_event(SynicEventKind::guest_signal_event, vp, vtl, connection_id, status);
-    ev.flag = flag;
-    o->on_synic_event(ev);
-  }
+  if (auto* o = impl_->state->observer.load(std::memory_order_acquire))
+    report_guest_signal(*o, vp, vtl, connection_id, flag, status);
   return status;
 }
 
