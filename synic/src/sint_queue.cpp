@@ -19,7 +19,7 @@ SintQueue::~SintQueue() { cancel_waiters(); }
 
 // count_ is changed with acq_rel read-modify-writes on both sides: they
 // order a producer's waiter announcement against a consumer's pop (see
-// release_one) without a fence.
+// pop_front) without a fence.
 bool SintQueue::push_now(const HvMessage& m) {
   count_.fetch_add(1, std::memory_order_acq_rel);
   if (queue_.push(m)) return true;
@@ -90,40 +90,16 @@ void complete_post(PostHandler handler, boost::system::error_code ec, const boos
   boost::asio::post(fallback, boost::asio::append(std::move(handler), ec));
 }
 
-const HvMessage* SintQueue::front() {
-  if (head_) return &*head_;
-  if (waiter_count_.load(std::memory_order_acquire) != 0) {
-    // Waiters get the room before this message is delivered, so their
-    // admission is observed first: pop into the head now.
-    HvMessage& m = head_.emplace();
-    if (!queue_.pop(m)) {
-      head_.reset();
-      return nullptr;
-    }
-    admit_waiters();
-    return &*head_;
-  }
-  // Nobody waits: deliver straight from the ring, popped in pop_front.
-  if (queue_.read_available() == 0) return nullptr;
-  return &queue_.front();
-}
-
-void SintQueue::pop_front() {
-  if (head_) {
+// Waiters get the room before this message is delivered, so their
+// admission is observed first: pop into the head now.
+const HvMessage* SintQueue::front_with_waiters() {
+  HvMessage& m = head_.emplace();
+  if (!queue_.pop(m)) {
     head_.reset();
-    count_.fetch_sub(1, std::memory_order_acq_rel);
-    return;
+    return nullptr;
   }
-  if (!queue_.pop()) return;
-  release_one();
-}
-
-void SintQueue::release_one() {
-  // A producer raises waiter_count_ and then count_ (acq_rel) before its
-  // last push attempt. Either its count_ update comes after this one and
-  // its push sees the room, or this one reads it and sees the waiter.
-  count_.fetch_sub(1, std::memory_order_acq_rel);
-  if (waiter_count_.load(std::memory_order_acquire) != 0) admit_waiters();
+  admit_waiters();
+  return &*head_;
 }
 
 }  // namespace softsynic::detail

@@ -69,8 +69,27 @@ class SintQueue {
   // read in place in the ring unless waiters are queued: then it is popped
   // into the head at once so they are admitted before it is delivered.
   // Popping makes room for waiters.
-  const HvMessage* front();
-  void pop_front();
+  // Inline: the EOM and delivery paths call them once per message.
+  const HvMessage* front() {
+    if (head_) return &*head_;
+    if (waiter_count_.load(std::memory_order_acquire) != 0) return front_with_waiters();
+    // Nobody waits: deliver straight from the ring, popped in pop_front.
+    if (queue_.read_available() == 0) return nullptr;
+    return &queue_.front();
+  }
+  void pop_front() {
+    if (head_) {
+      head_.reset();
+      count_.fetch_sub(1, std::memory_order_acq_rel);
+    } else if (queue_.pop()) {
+      // A producer raises waiter_count_ and then count_ (acq_rel) before
+      // its last push attempt. Either its count_ update comes after this
+      // one and its push sees the room, or this one reads it and sees the
+      // waiter.
+      count_.fetch_sub(1, std::memory_order_acq_rel);
+      if (waiter_count_.load(std::memory_order_acquire) != 0) admit_waiters();
+    }
+  }
 
  private:
   struct Waiter {
@@ -79,7 +98,7 @@ class SintQueue {
   };
   bool push_now(const HvMessage& m);  // caller holds producer_mutex_
   void admit_waiters();
-  void release_one();  // a ring slot was popped: count it, admit waiters
+  const HvMessage* front_with_waiters();
 
   boost::lockfree::spsc_queue<HvMessage> queue_;  // pushed under producer_mutex_ only
   boost::asio::any_io_executor fallback_;

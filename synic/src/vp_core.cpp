@@ -406,13 +406,6 @@ void VpCore::deliver(Vtl vtl, unsigned sint) {
   }
 }
 
-void VpCore::raise(Vtl vtl, unsigned sint, SintReg reg) {
-  InterruptSink* sink = vtls_[vtl]->sink.load(std::memory_order_acquire);
-  if (sink == nullptr || observed()) return raise_reported(vtl, sint, reg, sink);
-  sink->request_interrupt(reg.vector(), reg.auto_eoi());
-}
-
-// Out of line: keeps the string and event building off raise()'s path.
 void VpCore::raise_reported(Vtl vtl, unsigned sint, SintReg reg, InterruptSink* sink) {
   if (sink == nullptr) {
     state_.report("no interrupt sink for " + where(index_, vtl) + "; SINT " + std::to_string(sint) +

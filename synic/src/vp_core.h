@@ -104,7 +104,13 @@ class VpCore {
   void mark_pending(Vtl vtl, unsigned sint);
   void deliver(Vtl vtl, unsigned sint);
   void deliver_all(Vtl vtl);
-  void raise(Vtl vtl, unsigned sint, SintReg reg);
+  // Inline: one sink call per delivery and per raised flag; reports and
+  // observer events go out of line.
+  void raise(Vtl vtl, unsigned sint, SintReg reg) {
+    InterruptSink* sink = vtls_[vtl]->sink.load(std::memory_order_acquire);
+    if (sink == nullptr || observed()) return raise_reported(vtl, sint, reg, sink);
+    sink->request_interrupt(reg.vector(), reg.auto_eoi());
+  }
   [[gnu::noinline]] void raise_reported(Vtl vtl, unsigned sint, SintReg reg, InterruptSink* sink);
   RegisterAccess write_page(Vtl vtl, HvRegisterName name, std::atomic<std::uint64_t>& reg,
                             std::atomic<std::byte*>& host, std::uint64_t value);
