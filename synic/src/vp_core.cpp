@@ -153,6 +153,13 @@ RegisterAccess VpCore::read_register(Vtl vtl, HvRegisterName name, std::uint64_t
 }
 
 RegisterAccess VpCore::write_register(Vtl vtl, HvRegisterName name, std::uint64_t value) {
+  // EOM first: the guest writes it after taking each message.
+  if (name == HvRegisterName::eom) {
+    if (vtl >= vtls_.size()) return RegisterAccess::invalid;
+    if (observed()) state_.notify(event(SynicEventKind::eom, vtl));
+    deliver_all(vtl);
+    return RegisterAccess::ok;
+  }
   if (!owned_register(name)) return RegisterAccess::unknown;
   auto* v = vtl_state(vtl);
   if (v == nullptr) return RegisterAccess::invalid;
@@ -180,10 +187,6 @@ RegisterAccess VpCore::write_register(Vtl vtl, HvRegisterName name, std::uint64_
       if (write_page(vtl, name, v->simp, v->simp_host, value) != RegisterAccess::ok) return RegisterAccess::invalid;
       v->simp_fault_reported = false;
       note();
-      deliver_all(vtl);
-      return RegisterAccess::ok;
-    case HvRegisterName::eom:
-      if (observed()) state_.notify(event(SynicEventKind::eom, vtl));
       deliver_all(vtl);
       return RegisterAccess::ok;
     default: {
