@@ -1,9 +1,11 @@
-// The EOM round trip with a queued message (TLFS "End of Message"): the
-// slot holds a message and the next one waits in the SINT queue (message
-// pending); the guest frees the slot and writes EOM; the SynIC moves the
-// queued message into the slot and requests the interrupt.
+// The EOM round trip with queued messages (TLFS "End of Message"): the
+// slot holds a message and more wait in the SINT queue (message pending);
+// the guest frees the slot and writes EOM; the SynIC moves the oldest
+// queued message into the slot, sets message_pending in it (others still
+// wait) and requests the interrupt.
 //  - eom/floor: the 4-byte free, a ring pop with its 256-byte copy into
-//    the slot and an atomic OR (the interrupt request).
+//    the slot, an atomic OR of message_pending into the slot and an atomic
+//    OR (the interrupt request).
 //  - eom/partition: free, SynicVp::write_register(EOM), then the executor
 //    drained when delivery was left to the strand.
 // The queue is refilled outside the timed region every kBatch round trips.
@@ -20,6 +22,7 @@ namespace softsynic::bench {
 namespace {
 
 constexpr std::uint32_t kBatch = 1024;
+constexpr std::uint64_t kPendingBit = std::uint64_t{kMessageFlagPending} << (8 * kMessageFlagsOffset);
 
 void eom_floor(benchmark::State& state) {
   alignas(4096) static std::array<std::byte, 4096> simp;
@@ -35,6 +38,7 @@ void eom_floor(benchmark::State& state) {
     benchmark::DoNotOptimize(slot);
     std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t*>(slot)).store(0, std::memory_order_release);
     std::memcpy(slot, &queue[tail++ % queue.size()], sizeof(HvMessage));
+    std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(slot)).fetch_or(kPendingBit, std::memory_order_acq_rel);
     irr.fetch_or(std::uint64_t{1} << (kVector % 64), std::memory_order_acq_rel);
     benchmark::ClobberMemory();
   }
@@ -69,6 +73,10 @@ void eom_partition(benchmark::State& state) {
     --queued;
   }
   ok &= rig.slot_busy(0);
+  // Messages still wait, so the slot says so.
+  std::uint64_t first_word = 0;
+  std::memcpy(&first_word, rig.message_slot(0), sizeof first_word);
+  ok &= vp.queued_messages(0, kSint) == 0 || (first_word & kPendingBit) != 0;
   // One request for the first delivery, then one per round trip.
   ok &= rig.sink(0).requests.value() == iterations(state) + 1;
   expect(state, ok, "EOM did not deliver the queued message");

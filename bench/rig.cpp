@@ -71,6 +71,7 @@ SynicRig::SynicRig(RigConfig config)
       w(HvRegisterName::scontrol, ScontrolReg().with_enabled(true).raw());
     });
     check(ok, "SynIC register writes refused");
+    slots_.push_back(ram_.host_pointer(simp_gpa(vp) + kSint * kMessageSize, kMessageSize));
   }
 }
 
@@ -86,9 +87,7 @@ std::uint64_t SynicRig::interrupt_requests() const {
   return n;
 }
 
-std::byte* SynicRig::message_slot(std::uint32_t vp) {
-  return ram_.host_pointer(simp_gpa(vp) + kSint * kMessageSize, kMessageSize);
-}
+std::byte* SynicRig::message_slot(std::uint32_t vp) { return slots_[vp]; }
 
 std::atomic_ref<std::uint64_t> SynicRig::flag_word(std::uint32_t vp, std::uint16_t flag) {
   std::byte* p = ram_.host_pointer(siefp_gpa(vp) + kSint * kEventFlagsSlotSize + (flag / 64) * 8, 8);

@@ -152,6 +152,7 @@ class SynicRig {
   std::shared_ptr<RingMessagePort> message_port_;
   std::unique_ptr<Partition> partition_;
   std::vector<PortHandle> handles_;
+  std::vector<std::byte*> slots_;  // message_slot(vp), looked up once: the guest's store is what is timed
 };
 
 // A 240-byte payload, the largest a message carries.

@@ -43,6 +43,17 @@ class GuestMemory {
     static_cast<void>(mask);
     return std::nullopt;
   }
+
+  // Host bytes of [gpa, gpa + len) when they stay valid and keep backing
+  // that guest range for the object's lifetime, else nullptr (the default:
+  // the SynIC then uses the calls above). The SynIC caches them for the
+  // SIMP and SIEFP pages to keep virtual calls off its hot paths, and
+  // accesses them as the calls above would (memcpy, atomic OR).
+  virtual std::byte* stable_host_range(std::uint64_t gpa, std::uint64_t len) {
+    static_cast<void>(gpa);
+    static_cast<void>(len);
+    return nullptr;
+  }
 };
 
 // Guest RAM as host memory: one or more page-aligned regions, zero-filled.
@@ -67,6 +78,7 @@ class RamGuestMemory final : public GuestMemory {
   bool write(std::uint64_t gpa, std::span<const std::byte> in) override;
   std::optional<std::uint64_t> fetch_or_u64(std::uint64_t gpa, std::uint64_t bits) override;
   std::optional<std::uint64_t> fetch_and_u64(std::uint64_t gpa, std::uint64_t mask) override;
+  std::byte* stable_host_range(std::uint64_t gpa, std::uint64_t len) override { return host_pointer(gpa, len); }
 
   // Host pointer to [gpa, gpa + len) when it lies inside one region, else
   // nullptr. Stable for the object's lifetime.
@@ -76,8 +88,14 @@ class RamGuestMemory final : public GuestMemory {
  private:
   struct Backing;
   std::uint64_t* aligned_word(std::uint64_t gpa);  // nullptr: misaligned or not RAM
+  struct Mapping {
+    std::uint64_t gpa;
+    std::uint64_t size;
+    std::byte* bytes;
+  };
   std::vector<Region> regions_;
   std::vector<std::unique_ptr<Backing>> backing_;
+  std::vector<Mapping> mappings_;  // regions_ with their bytes: one array for host_pointer to scan
 };
 
 }  // namespace softsynic

@@ -62,6 +62,24 @@ SynicEvent guest_event(SynicEventKind kind, std::uint32_t vp, Vtl vtl, std::uint
   return ev;
 }
 
+// Out of line: the event is built only for an observer, off the guest's
+// hot path.
+[[gnu::noinline]] void report_guest_post(SynicObserver& o, std::uint32_t vp, Vtl vtl, std::uint32_t connection_id,
+                                         std::uint32_t message_type, std::span<const std::byte> payload,
+                                         HvStatus status) {
+  SynicEvent ev = guest_event(SynicEventKind::guest_post_message, vp, vtl, connection_id, status);
+  ev.message_type = message_type;
+  ev.payload = payload;
+  o.on_synic_event(ev);
+}
+
+[[gnu::noinline]] void report_guest_signal(SynicObserver& o, std::uint32_t vp, Vtl vtl, std::uint32_t connection_id,
+                                           std::uint16_t flag, HvStatus status) {
+  SynicEvent ev = guest_event(SynicEventKind::guest_signal_event, vp, vtl, connection_id, status);
+  ev.flag = flag;
+  o.on_synic_event(ev);
+}
+
 bool guest_message_type_ok(std::uint32_t message_type) {
   return message_type != 0 && (message_type & kHvMessageTypeHypervisorBit) == 0;
 }
@@ -133,6 +151,7 @@ boost::system::result<PortHandle> Partition::add_event_port(std::uint32_t connec
 namespace {
 void notify_host_post(const detail::PartitionState& state, Error e, Vtl vtl, std::uint32_t vp, std::uint8_t sint,
                       std::uint32_t message_type, std::span<const std::byte> payload) {
+  if (state.observer.load(std::memory_order_relaxed) == nullptr) return;
   SynicEvent ev{};
   ev.kind = e == Error::ok ? SynicEventKind::host_post_queued : SynicEventKind::host_post_rejected;
   ev.vtl = vtl;
@@ -145,12 +164,36 @@ void notify_host_post(const detail::PartitionState& state, Error e, Vtl vtl, std
 }
 }  // namespace
 
+namespace {
+// Everything but the direct delivery, out of line so that path stays short:
+// report a rejection, or queue, report and deliver now (on the VP's own
+// strand) or schedule a drain.
+[[gnu::noinline]] boost::system::error_code post_queued(detail::PartitionState& state, Error e, Vtl vtl,
+                                                        std::uint32_t vp, std::uint8_t sint, std::uint32_t message_type,
+                                                        std::span<const std::byte> payload) {
+  if (e != Error::ok) {
+    notify_host_post(state, e, vtl, vp, sint, message_type, payload);
+    return detail::to_error_code(e);
+  }
+  detail::VpCore& core = *state.vps[vp];
+  const bool now = core.on_own_strand();
+  e = core.push(vtl, sint, make_message(message_type, payload));
+  notify_host_post(state, e, vtl, vp, sint, message_type, payload);
+  if (e == Error::ok) core.kick(vtl, sint, now);
+  return detail::to_error_code(e);
+}
+}  // namespace
+
 boost::system::error_code Partition::post_message(Vtl vtl, std::uint32_t vp, std::uint8_t sint,
                                                   std::uint32_t message_type, std::span<const std::byte> payload) {
-  Error e = check_post(impl_->config(), vtl, vp, sint, message_type, payload);
-  if (e == Error::ok) e = impl_->core(vp).post(vtl, sint, make_message(message_type, payload));
-  notify_host_post(*impl_->state, e, vtl, vp, sint, message_type, payload);
-  return detail::to_error_code(e);
+  const Error e = check_post(impl_->config(), vtl, vp, sint, message_type, payload);
+  // Posted on the VP's own strand (a port or timer replying on the vCPU):
+  // straight into a free slot when nothing is queued, no strand hop.
+  if (e == Error::ok) {
+    detail::VpCore& core = impl_->core(vp);
+    if (core.on_own_strand() && core.post_direct(vtl, sint, message_type, payload)) return {};
+  }
+  return post_queued(*impl_->state, e, vtl, vp, sint, message_type, payload);
 }
 
 void Partition::start_async_post(Vtl vtl, std::uint32_t vp, std::uint8_t sint, std::uint32_t message_type,
@@ -185,12 +228,8 @@ HvStatus Partition::guest_post_message(std::uint32_t vp, Vtl vtl, std::uint32_t 
       guest_message_type_ok(message_type))
     status = impl_->state->registry->post(GuestMessage{vtl, vp, connection_id, message_type, payload});
   // The event is built only for an observer: this is the guest's hot path.
-  if (auto* o = impl_->state->observer.load(std::memory_order_acquire)) {
-    SynicEvent ev = guest_event(SynicEventKind::guest_post_message, vp, vtl, connection_id, status);
-    ev.message_type = message_type;
-    ev.payload = payload;
-    o->on_synic_event(ev);
-  }
+  if (auto* o = impl_->state->observer.load(std::memory_order_acquire))
+    report_guest_post(*o, vp, vtl, connection_id, message_type, payload, status);
   return status;
 }
 
@@ -199,11 +238,8 @@ HvStatus Partition::guest_signal_event(std::uint32_t vp, Vtl vtl, std::uint32_t 
   HvStatus status = HvStatus::invalid_parameter;
   if (vp < c.vp_count && vtl < c.vtl_count && flag < kEventFlagsPerSint)
     status = impl_->state->registry->signal(GuestEvent{vtl, vp, connection_id, flag});
-  if (auto* o = impl_->state->observer.load(std::memory_order_acquire)) {
-    SynicEvent ev = guest_event(SynicEventKind::guest_signal_event, vp, vtl, connection_id, status);
-    ev.flag = flag;
-    o->on_synic_event(ev);
-  }
+  if (auto* o = impl_->state->observer.load(std::memory_order_acquire))
+    report_guest_signal(*o, vp, vtl, connection_id, flag, status);
   return status;
 }
 

@@ -125,14 +125,6 @@ PortRegistry::~PortRegistry() {
   for (auto& c : chunks_) delete[] c.load(std::memory_order_acquire);
 }
 
-PortRegistry::Slot& PortRegistry::slot(std::uint32_t vp) {
-  const std::size_t chunk = vp / kChunkSlots;
-  if (chunk < kChunks) {
-    if (Slot* slots = chunks_[chunk].load(std::memory_order_acquire)) return slots[vp % kChunkSlots];
-  }
-  return make_slot(vp);
-}
-
 PortRegistry::Slot& PortRegistry::make_slot(std::uint32_t vp) {
   const std::size_t chunk = vp / kChunkSlots;
   if (chunk >= kChunks) {

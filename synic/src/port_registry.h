@@ -66,8 +66,14 @@ class PortRegistry : public std::enable_shared_from_this<PortRegistry> {
   template <typename Call>
   HvStatus dispatch(std::uint32_t vp, std::uint32_t connection_id, Vtl vtl, bool message_kind, Call&& call);
   void release(std::uint32_t connection_id, const std::shared_ptr<Entry>& entry);
-  Slot& slot(std::uint32_t vp);
-  Slot& make_slot(std::uint32_t vp);
+  Slot& slot(std::uint32_t vp) {
+    const std::size_t chunk = vp / kChunkSlots;
+    if (chunk < kChunks) {
+      if (Slot* slots = chunks_[chunk].load(std::memory_order_acquire)) return slots[vp % kChunkSlots];
+    }
+    return make_slot(vp);
+  }
+  Slot& make_slot(std::uint32_t vp);  // first dispatch of a VP, or beyond the chunks
   template <typename F>
   void for_each_slot(F&& f);
   void replace(std::unique_ptr<Snapshot> next);  // writer mutex held

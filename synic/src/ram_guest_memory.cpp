@@ -37,19 +37,22 @@ RamGuestMemory::RamGuestMemory(std::vector<Region> regions) : regions_(std::move
     if (sorted[i - 1].gpa + sorted[i - 1].size > sorted[i].gpa)
       throw std::invalid_argument("RamGuestMemory: regions overlap");
   backing_.reserve(regions_.size());
-  for (const auto& r : regions_) backing_.push_back(std::make_unique<Backing>(r.size));
+  mappings_.reserve(regions_.size());
+  for (const auto& r : regions_) {
+    backing_.push_back(std::make_unique<Backing>(r.size));
+    mappings_.push_back(Mapping{r.gpa, r.size, backing_.back()->bytes});
+  }
 }
 
 RamGuestMemory::~RamGuestMemory() = default;
 
 std::byte* RamGuestMemory::host_pointer(std::uint64_t gpa, std::uint64_t len) {
-  for (std::size_t i = 0; i < regions_.size(); ++i) {
-    const auto& r = regions_[i];
+  for (const Mapping& m : mappings_) {
     // Overflow-safe: compare offsets, never gpa + len.
-    if (gpa < r.gpa) continue;
-    const std::uint64_t offset = gpa - r.gpa;
-    if (offset >= r.size || len > r.size - offset) continue;
-    return backing_[i]->bytes + offset;
+    if (gpa < m.gpa) continue;
+    const std::uint64_t offset = gpa - m.gpa;
+    if (offset >= m.size || len > m.size - offset) continue;
+    return m.bytes + offset;
   }
   return nullptr;
 }

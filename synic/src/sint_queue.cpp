@@ -17,10 +17,13 @@ SintQueue::SintQueue(std::uint32_t capacity, boost::asio::any_io_executor fallba
 
 SintQueue::~SintQueue() { cancel_waiters(); }
 
+// count_ is changed with acq_rel read-modify-writes on both sides: they
+// order a producer's waiter announcement against a consumer's pop (see
+// pop_front) without a fence.
 bool SintQueue::push_now(const HvMessage& m) {
-  count_.fetch_add(1, std::memory_order_relaxed);
+  count_.fetch_add(1, std::memory_order_acq_rel);
   if (queue_.push(m)) return true;
-  count_.fetch_sub(1, std::memory_order_relaxed);
+  count_.fetch_sub(1, std::memory_order_acq_rel);
   return false;
 }
 
@@ -87,27 +90,16 @@ void complete_post(PostHandler handler, boost::system::error_code ec, const boos
   boost::asio::post(fallback, boost::asio::append(std::move(handler), ec));
 }
 
-std::size_t SintQueue::size() const {
-  const auto n = count_.load(std::memory_order_relaxed);
-  return n > 0 ? static_cast<std::size_t>(n) : 0;
-}
-
-const HvMessage* SintQueue::front() {
-  if (!head_) {
-    HvMessage m{};
-    if (!queue_.pop(m)) return nullptr;
-    head_ = m;
-    // Pairs with the producer's announce-then-retry in push_or_wait.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (waiter_count_.load(std::memory_order_seq_cst) != 0) admit_waiters();
+// Waiters get the room before this message is delivered, so their
+// admission is observed first: pop into the head now.
+const HvMessage* SintQueue::front_with_waiters() {
+  HvMessage& m = head_.emplace();
+  if (!queue_.pop(m)) {
+    head_.reset();
+    return nullptr;
   }
+  admit_waiters();
   return &*head_;
-}
-
-void SintQueue::pop_front() {
-  if (!head_) return;
-  head_.reset();
-  count_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 }  // namespace softsynic::detail

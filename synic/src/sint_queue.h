@@ -60,12 +60,36 @@ class SintQueue {
   // Completes every waiter with Error::cancelled.
   void cancel_waiters();
   // Messages queued or held at the head (approximate under concurrency).
-  std::size_t size() const;
+  std::size_t size() const {
+    const auto n = count_.load(std::memory_order_relaxed);
+    return n > 0 ? static_cast<std::size_t>(n) : 0;
+  }
 
-  // The oldest message, popped into the head where it stays until
-  // pop_front(); nullptr when empty. Popping makes room for waiters.
-  const HvMessage* front();
-  void pop_front();
+  // The oldest message, valid until pop_front(); nullptr when empty. It is
+  // read in place in the ring unless waiters are queued: then it is popped
+  // into the head at once so they are admitted before it is delivered.
+  // Popping makes room for waiters.
+  // Inline: the EOM and delivery paths call them once per message.
+  const HvMessage* front() {
+    if (head_) return &*head_;
+    if (waiter_count_.load(std::memory_order_acquire) != 0) return front_with_waiters();
+    // Nobody waits: deliver straight from the ring, popped in pop_front.
+    if (queue_.read_available() == 0) return nullptr;
+    return &queue_.front();
+  }
+  void pop_front() {
+    if (head_) {
+      head_.reset();
+      count_.fetch_sub(1, std::memory_order_acq_rel);
+    } else if (queue_.pop()) {
+      // A producer raises waiter_count_ and then count_ (acq_rel) before
+      // its last push attempt. Either its count_ update comes after this
+      // one and its push sees the room, or this one reads it and sees the
+      // waiter.
+      count_.fetch_sub(1, std::memory_order_acq_rel);
+      if (waiter_count_.load(std::memory_order_acquire) != 0) admit_waiters();
+    }
+  }
 
  private:
   struct Waiter {
@@ -74,11 +98,12 @@ class SintQueue {
   };
   bool push_now(const HvMessage& m);  // caller holds producer_mutex_
   void admit_waiters();
+  const HvMessage* front_with_waiters();
 
   boost::lockfree::spsc_queue<HvMessage> queue_;  // pushed under producer_mutex_ only
   boost::asio::any_io_executor fallback_;
   AdmitHook on_admitted_;
-  std::optional<HvMessage> head_;        // strand only
+  std::optional<HvMessage> head_;        // strand only; used only while waiters queue
   std::atomic<std::int64_t> count_{0};   // queued + head; raised before a push so it never goes negative
   std::mutex producer_mutex_;
   std::deque<Waiter> waiters_;           // guarded by producer_mutex_

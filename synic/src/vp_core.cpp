@@ -4,6 +4,7 @@
 // SINT bits (stored, no behaviour).
 #include "synic/src/vp_core.h"
 
+#include <atomic>
 #include <bit>
 #include <cstring>
 #include <optional>
@@ -50,6 +51,14 @@ bool valid_sint_value(std::uint64_t value) {
   return reg.masked() || reg.vector() >= kMinUnmaskedVector;
 }
 
+std::atomic_ref<std::uint32_t> type_of(std::byte* slot) {
+  return std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t*>(slot));
+}
+
+std::atomic_ref<std::uint64_t> word_at(std::byte* p) {
+  return std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(p));
+}
+
 std::string where(std::uint32_t vp, Vtl vtl) {
   return "VP " + std::to_string(vp) + " VTL " + std::to_string(vtl);
 }
@@ -61,7 +70,7 @@ VpCore::VtlState::~VtlState() {
 }
 
 VpCore::VpCore(PartitionState& state, std::uint32_t index, boost::asio::any_io_executor executor)
-    : state_(state), index_(index), strand_(boost::asio::make_strand(std::move(executor))) {
+    : state_(state), observer_(state.observer), index_(index), strand_(boost::asio::make_strand(std::move(executor))) {
   for (Vtl v = 0; v < state.config.vtl_count; ++v) {
     auto vtl = std::make_unique<VtlState>();
     for (auto& s : vtl->sints) s.store(SintReg::kReset, std::memory_order_relaxed);
@@ -87,12 +96,12 @@ SintQueue& VpCore::make_queue(Vtl vtl, unsigned sint) {
       });
   SintQueue* expected = nullptr;
   // Two first posts may race: one queue wins, the other is dropped unused.
-  if (slot.compare_exchange_strong(expected, fresh.get(), std::memory_order_acq_rel, std::memory_order_acquire))
+  if (slot.compare_exchange_strong(expected, fresh.get(), std::memory_order_acq_rel, std::memory_order_acquire)) {
+    vtls_[vtl]->queued_sints.fetch_or(static_cast<std::uint16_t>(1u << sint), std::memory_order_acq_rel);
     return *fresh.release();
+  }
   return *expected;
 }
-
-bool VpCore::observed() const { return state_.observer.load(std::memory_order_relaxed) != nullptr; }
 
 VpCore::VtlState* VpCore::vtl_state(Vtl vtl) const {
   return vtl < vtls_.size() ? vtls_[vtl].get() : nullptr;
@@ -144,6 +153,13 @@ RegisterAccess VpCore::read_register(Vtl vtl, HvRegisterName name, std::uint64_t
 }
 
 RegisterAccess VpCore::write_register(Vtl vtl, HvRegisterName name, std::uint64_t value) {
+  // EOM first: the guest writes it after taking each message.
+  if (name == HvRegisterName::eom) {
+    if (vtl >= vtls_.size()) return RegisterAccess::invalid;
+    if (observed()) state_.notify(event(SynicEventKind::eom, vtl));
+    deliver_all(vtl);
+    return RegisterAccess::ok;
+  }
   if (!owned_register(name)) return RegisterAccess::unknown;
   auto* v = vtl_state(vtl);
   if (v == nullptr) return RegisterAccess::invalid;
@@ -164,17 +180,13 @@ RegisterAccess VpCore::write_register(Vtl vtl, HvRegisterName name, std::uint64_
     case HvRegisterName::sversion:
       return RegisterAccess::invalid;
     case HvRegisterName::siefp:
-      if (write_page(vtl, name, v->siefp, value) != RegisterAccess::ok) return RegisterAccess::invalid;
+      if (write_page(vtl, name, v->siefp, v->siefp_host, value) != RegisterAccess::ok) return RegisterAccess::invalid;
       note();
       return RegisterAccess::ok;
     case HvRegisterName::simp:
-      if (write_page(vtl, name, v->simp, value) != RegisterAccess::ok) return RegisterAccess::invalid;
+      if (write_page(vtl, name, v->simp, v->simp_host, value) != RegisterAccess::ok) return RegisterAccess::invalid;
       v->simp_fault_reported = false;
       note();
-      deliver_all(vtl);
-      return RegisterAccess::ok;
-    case HvRegisterName::eom:
-      if (observed()) state_.notify(event(SynicEventKind::eom, vtl));
       deliver_all(vtl);
       return RegisterAccess::ok;
     default: {
@@ -188,7 +200,8 @@ RegisterAccess VpCore::write_register(Vtl vtl, HvRegisterName name, std::uint64_
   }
 }
 
-RegisterAccess VpCore::write_page(Vtl vtl, HvRegisterName name, std::atomic<std::uint64_t>& reg, std::uint64_t value) {
+RegisterAccess VpCore::write_page(Vtl vtl, HvRegisterName name, std::atomic<std::uint64_t>& reg,
+                                  std::atomic<std::byte*>& host, std::uint64_t value) {
   if ((value & ~PageReg::kDefinedBits) != 0) return RegisterAccess::invalid;
   const PageReg old(reg.load(std::memory_order_acquire));
   const PageReg now(value);
@@ -200,6 +213,9 @@ RegisterAccess VpCore::write_page(Vtl vtl, HvRegisterName name, std::atomic<std:
       state_.report(std::string(register_name(name)) + " of " + where(index_, vtl) +
                     " points outside guest RAM; delivery waits until it is moved");
   }
+  // The host pointer first: a reader that sees the new register sees it.
+  host.store(now.enabled() ? state_.memory.stable_host_range(now.gpa(), kPageSize) : nullptr,
+             std::memory_order_release);
   reg.store(value, std::memory_order_release);
   return RegisterAccess::ok;
 }
@@ -249,9 +265,46 @@ std::size_t VpCore::queued_messages(Vtl vtl, unsigned sint) const {
 // ---- Host to guest messages ----
 
 Error VpCore::post(Vtl vtl, unsigned sint, const HvMessage& message) {
-  if (!make_queue(vtl, sint).try_push(message)) return Error::queue_full;
-  mark_pending(vtl, sint);
-  return Error::ok;
+  const Error e = push(vtl, sint, message);
+  if (e == Error::ok) mark_pending(vtl, sint);
+  return e;
+}
+
+Error VpCore::push(Vtl vtl, unsigned sint, const HvMessage& message) {
+  return make_queue(vtl, sint).try_push(message) ? Error::ok : Error::queue_full;
+}
+
+void VpCore::kick(Vtl vtl, unsigned sint, bool now) {
+  if (now)
+    deliver(vtl, sint);
+  else
+    mark_pending(vtl, sint);
+}
+
+bool VpCore::post_direct(Vtl vtl, unsigned sint, std::uint32_t message_type, std::span<const std::byte> payload) {
+  auto& v = *vtls_[vtl];
+  // Anything queued (or a post on its way in) goes first: FIFO per SINT.
+  // Events would need host_post_queued before the delivery: queue instead.
+  if (const SintQueue* q = v.queues[sint].load(std::memory_order_acquire); q != nullptr && q->size() != 0) return false;
+  if (observed()) return false;
+  const ScontrolReg scontrol(v.scontrol.load(std::memory_order_acquire));
+  const PageReg simp(v.simp.load(std::memory_order_acquire));
+  const SintReg reg(v.sints[sint].load(std::memory_order_acquire));
+  std::byte* const page = v.simp_host.load(std::memory_order_acquire);
+  if (!scontrol.enabled() || !simp.enabled() || reg.masked() || page == nullptr) return false;
+  std::byte* const slot = page + sint * kMessageSize;
+  if (type_of(slot).load(std::memory_order_acquire) != 0) return false;
+  // The same bytes a queued host message would get: flags 0, origination
+  // id 0, payload zero-padded; the type last.
+  HvMessageHeader header{};
+  header.payload_size = static_cast<std::uint8_t>(payload.size());
+  std::memcpy(slot + kTypeSize, reinterpret_cast<const std::byte*>(&header) + kTypeSize, sizeof header - kTypeSize);
+  std::byte* const body = slot + sizeof header;
+  if (!payload.empty()) std::memcpy(body, payload.data(), payload.size());
+  std::memset(body + payload.size(), 0, kMessagePayloadMax - payload.size());
+  type_of(slot).store(message_type, std::memory_order_release);
+  if (!reg.polling()) raise(vtl, sint, reg);
+  return true;
 }
 
 bool VpCore::post_or_wait(Vtl vtl, unsigned sint, const HvMessage& message, SintQueue::Handler handler) {
@@ -282,15 +335,18 @@ void VpCore::deliver_pending() {
     // SINTs with a new post or still holding messages, in SINT order; a
     // SINT never posted to has no queue and is skipped without a look.
     const auto posted = static_cast<std::uint16_t>(mask >> (vtl * kSintCount));
-    for (unsigned n = 0; n < kSintCount; ++n) {
+    for (unsigned live = vtls_[vtl]->queued_sints.load(std::memory_order_acquire); live != 0; live &= live - 1) {
+      const auto n = static_cast<unsigned>(std::countr_zero(live));
       const SintQueue* q = queue(vtl, n);
-      if (q != nullptr && (((posted >> n) & 1) != 0 || q->size() != 0)) deliver(vtl, n);
+      if (((posted >> n) & 1) != 0 || q->size() != 0) deliver(vtl, n);
     }
   }
 }
 
 void VpCore::deliver_all(Vtl vtl) {
-  for (unsigned n = 0; n < kSintCount; ++n) deliver(vtl, n);
+  // In SINT order; a SINT never posted to has no queue and nothing to do.
+  for (unsigned live = vtls_[vtl]->queued_sints.load(std::memory_order_acquire); live != 0; live &= live - 1)
+    deliver(vtl, static_cast<unsigned>(std::countr_zero(live)));
 }
 
 void VpCore::deliver(Vtl vtl, unsigned sint) {
@@ -299,6 +355,13 @@ void VpCore::deliver(Vtl vtl, unsigned sint) {
   if (q == nullptr) return;  // nothing ever posted to this SINT
   auto& queue = *q;
   GuestMemory& memory = state_.memory;
+  // Sinks and observers may post from here: those posts queue.
+  struct Nest {
+    bool& flag;
+    bool was;
+    ~Nest() { flag = was; }
+  } nest{delivering_, delivering_};
+  delivering_ = true;
   while (queue.size() != 0) {
     const ScontrolReg scontrol(v.scontrol.load(std::memory_order_acquire));
     const PageReg simp(v.simp.load(std::memory_order_acquire));
@@ -308,18 +371,25 @@ void VpCore::deliver(Vtl vtl, unsigned sint) {
     if (!scontrol.enabled() || !simp.enabled() || reg.masked()) return;
 
     const std::uint64_t slot = simp.gpa() + sint * kMessageSize;
-    std::array<std::byte, kTypeSize> type_bytes{};
-    if (!memory.read(slot, type_bytes)) {
-      if (!v.simp_fault_reported)
-        state_.report("SIMP of " + where(index_, vtl) + " is not guest RAM; messages stay queued");
-      v.simp_fault_reported = true;
-      return;
-    }
+    std::byte* const page = v.simp_host.load(std::memory_order_acquire);
+    std::byte* const host = page != nullptr ? page + sint * kMessageSize : nullptr;
     std::uint32_t type = 0;
-    std::memcpy(&type, type_bytes.data(), kTypeSize);
+    if (host != nullptr) {
+      type = type_of(host).load(std::memory_order_acquire);
+    } else {
+      std::array<std::byte, kTypeSize> type_bytes{};
+      if (!memory.read(slot, type_bytes)) {
+        if (!v.simp_fault_reported)
+          state_.report("SIMP of " + where(index_, vtl) + " is not guest RAM; messages stay queued");
+        v.simp_fault_reported = true;
+        return;
+      }
+      std::memcpy(&type, type_bytes.data(), kTypeSize);
+    }
     if (type != 0) {
       // Busy: ask the guest for an EOM once it frees the slot.
-      const auto old = memory.fetch_or_u64(slot, kPendingBit);
+      const auto old = host != nullptr ? std::optional(word_at(host).fetch_or(kPendingBit, std::memory_order_acq_rel))
+                                       : memory.fetch_or_u64(slot, kPendingBit);
       if (old && (*old & kPendingBit) == 0 && observed())
         state_.notify(event(SynicEventKind::message_pending_set, vtl, sint));
       return;
@@ -329,7 +399,10 @@ void VpCore::deliver(Vtl vtl, unsigned sint) {
     if (message == nullptr) return;  // a post is still on its way in
     // The type goes last: a guest that sees it non-zero sees the rest.
     const auto bytes = std::as_bytes(std::span(message, 1));
-    if (!memory.write(slot + kTypeSize, bytes.subspan(kTypeSize)) || !memory.write(slot, bytes.first(kTypeSize))) {
+    if (host != nullptr) {
+      std::memcpy(host + kTypeSize, bytes.data() + kTypeSize, bytes.size() - kTypeSize);
+      type_of(host).store(message->header.message_type, std::memory_order_release);
+    } else if (!memory.write(slot + kTypeSize, bytes.subspan(kTypeSize)) || !memory.write(slot, bytes.first(kTypeSize))) {
       state_.report("SIMP slot write failed on " + where(index_, vtl) + "; message stays queued");
       return;
     }
@@ -344,8 +417,7 @@ void VpCore::deliver(Vtl vtl, unsigned sint) {
   }
 }
 
-void VpCore::raise(Vtl vtl, unsigned sint, SintReg reg) {
-  InterruptSink* sink = vtls_[vtl]->sink.load(std::memory_order_acquire);
+void VpCore::raise_reported(Vtl vtl, unsigned sint, SintReg reg, InterruptSink* sink) {
   if (sink == nullptr) {
     state_.report("no interrupt sink for " + where(index_, vtl) + "; SINT " + std::to_string(sint) +
                   " interrupt dropped");
@@ -370,9 +442,13 @@ Error VpCore::signal_event(Vtl vtl, unsigned sint, std::uint16_t flag, bool& rai
   const SintReg reg(v.sints[sint].load(std::memory_order_acquire));
   if (!scontrol.enabled() || !siefp.enabled()) return Error::sint_not_ready;
 
-  const std::uint64_t word = siefp.gpa() + sint * kEventFlagsSlotSize + (flag / 64u) * sizeof(std::uint64_t);
+  const std::uint64_t offset = sint * kEventFlagsSlotSize + (flag / 64u) * sizeof(std::uint64_t);
   const std::uint64_t bit = std::uint64_t{1} << (flag % 64u);
-  const auto old = state_.memory.fetch_or_u64(word, bit);
+  // A SIEFP write racing this call: the flag lands in the old or the new
+  // page, as if the call came before or after it.
+  std::byte* const page = v.siefp_host.load(std::memory_order_acquire);
+  const auto old = page != nullptr ? std::optional(word_at(page + offset).fetch_or(bit, std::memory_order_acq_rel))
+                                   : state_.memory.fetch_or_u64(siefp.gpa() + offset, bit);
   if (!old) return Error::sint_not_ready;
 
   const bool already_set = (*old & bit) != 0;

@@ -4,6 +4,9 @@
 
 #include <functional>
 #include <string>
+#include <vector>
+
+#include <boost/asio/post.hpp>
 
 #include "tests/synic/harness.h"
 
@@ -317,4 +320,94 @@ TEST_CASE("observer: sees a message's life from post to EOM") {
   using K = SynicEventKind;
   CHECK(r.kinds == std::vector{K::host_post_queued, K::host_post_queued, K::message_delivered, K::interrupt_requested,
                                K::message_pending_set, K::eom, K::message_delivered, K::interrupt_requested});
+}
+
+TEST_CASE("host post: made on the VP's strand, it lands in a free slot before post_message returns") {
+  Harness h;
+  h.ready(2);
+  bool landed = false;
+  std::size_t interrupts = 0;
+  boost::asio::post(h.vp().strand(), [&] {
+    CHECK_FALSE(h.post(2, 7, "now"));
+    landed = h.slot(2).header.message_type == 7;
+    interrupts = h.interrupts.size();
+  });
+  h.run();
+  CHECK(landed);
+  CHECK(interrupts == 1);
+  const HvMessage m = h.slot(2);
+  CHECK(Harness::payload_of(m) == "now");
+  CHECK(m.header.message_flags == 0);
+  CHECK(m.header.origination_id == 0);
+  CHECK(h.vp().queued_messages(0, 2) == 0);
+}
+
+TEST_CASE("host post: on the VP's strand behind a busy slot it queues, sets message_pending and keeps FIFO") {
+  Harness h;
+  h.ready(1);
+  boost::asio::post(h.vp().strand(), [&] {
+    CHECK_FALSE(h.post(1, 1, "a"));
+    CHECK_FALSE(h.post(1, 2, "b"));
+    CHECK_FALSE(h.post(1, 3, "c"));
+    CHECK(h.slot(1).header.message_flags == kMessageFlagPending);  // set at once, no strand hop
+  });
+  h.run();
+  CHECK(h.interrupts.size() == 1);
+  std::vector<std::string> seen;
+  for (int i = 0; i < 3; ++i) {
+    seen.push_back(Harness::payload_of(h.slot(1)));
+    h.consume(1);
+    h.run();
+  }
+  CHECK(seen == std::vector<std::string>{"a", "b", "c"});
+  CHECK(h.interrupts.size() == 3);
+}
+
+TEST_CASE("observer: a post on the VP's strand is reported queued, then delivered, then the interrupt") {
+  Harness h;
+  h.ready(0);
+  Recorder r;
+  h.partition().set_observer(&r);
+  boost::asio::post(h.vp().strand(), [&] { h.post(0, 1, "a"); });
+  h.run();
+  h.partition().set_observer(nullptr);
+  using K = SynicEventKind;
+  CHECK(r.kinds == std::vector{K::host_post_queued, K::message_delivered, K::interrupt_requested});
+}
+
+TEST_CASE("guest memory without stable host ranges: delivery, message_pending, EOM and event flags are the same") {
+  struct Outcome {
+    std::vector<std::string> payloads;
+    std::vector<std::uint8_t> flags;
+    std::vector<Interrupt> interrupts;
+    std::uint64_t flag_word = 0;
+    bool operator==(const Outcome&) const = default;
+  };
+  auto run = [](bool calls_only) {
+    Harness h(test::config(), calls_only);
+    h.ready(3);
+    Outcome o;
+    h.post(3, 1, "first");
+    boost::asio::post(h.vp().strand(), [&] { h.post(3, 2, "second"); });
+    h.run();
+    o.payloads.push_back(Harness::payload_of(h.slot(3)));
+    o.flags.push_back(h.slot(3).header.message_flags);
+    h.consume(3);
+    h.run();
+    o.payloads.push_back(Harness::payload_of(h.slot(3)));
+    o.flags.push_back(h.slot(3).header.message_flags);
+    auto port = h.partition().new_guest_event_port(0, 0, 3, 70);
+    REQUIRE(port.has_value());
+    CHECK_FALSE((*port)->signal());
+    CHECK((*port)->signal() == Error::flag_already_set);
+    o.flag_word = h.flag_word(3, 70);
+    o.interrupts = h.interrupts;
+    return o;
+  };
+  const Outcome cached = run(false);
+  CHECK(cached.payloads == std::vector<std::string>{"first", "second"});
+  CHECK(cached.flags == std::vector<std::uint8_t>{kMessageFlagPending, 0});
+  CHECK(cached.flag_word == std::uint64_t{1} << 6);
+  CHECK(cached.interrupts.size() == 3);
+  CHECK(run(true) == cached);
 }

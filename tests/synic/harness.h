@@ -4,6 +4,8 @@
 
 #include <cstring>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,9 +42,31 @@ inline PartitionConfig config(std::uint32_t vp_count = 2, std::uint8_t vtl_count
   return c;
 }
 
+// Guest RAM reached through GuestMemory calls only (no stable host ranges):
+// the SynIC's path for memory it cannot cache.
+class CallsOnlyMemory final : public GuestMemory {
+ public:
+  explicit CallsOnlyMemory(RamGuestMemory& ram) : ram_(ram) {}
+  bool read(std::uint64_t gpa, std::span<std::byte> out) override { return ram_.read(gpa, out); }
+  bool write(std::uint64_t gpa, std::span<const std::byte> in) override { return ram_.write(gpa, in); }
+  std::optional<std::uint64_t> fetch_or_u64(std::uint64_t gpa, std::uint64_t bits) override {
+    return ram_.fetch_or_u64(gpa, bits);
+  }
+  std::optional<std::uint64_t> fetch_and_u64(std::uint64_t gpa, std::uint64_t mask) override {
+    return ram_.fetch_and_u64(gpa, mask);
+  }
+
+ private:
+  RamGuestMemory& ram_;
+};
+
 class Harness {
  public:
-  explicit Harness(PartitionConfig c = config()) : partition_(with_error_hook(std::move(c)), memory, exec.executor()) {
+  // calls_only: the partition sees `memory` through CallsOnlyMemory.
+  explicit Harness(PartitionConfig c = config(), bool calls_only = false)
+      : calls_only_(memory),
+        partition_(with_error_hook(std::move(c)), calls_only ? static_cast<GuestMemory&>(calls_only_) : memory,
+                   exec.executor()) {
     for (std::uint32_t vp = 0; vp < partition_.vp_count(); ++vp)
       for (Vtl vtl = 0; vtl < partition_.vtl_count(); ++vtl) {
         sinks_.push_back(std::make_unique<FunctionInterruptSink>([this, vp, vtl](std::uint32_t vector, bool auto_eoi) {
@@ -138,6 +162,7 @@ class Harness {
     return c;
   }
   std::vector<std::unique_ptr<FunctionInterruptSink>> sinks_;
+  CallsOnlyMemory calls_only_;
   Partition partition_;
 };
 

@@ -1,6 +1,7 @@
-// Threaded stress test: 4 host threads post to 8 VPs x 16 SINTs on a
-// 2-thread pool while simulated guests consume on each VP's strand and
-// write EOM. Every message must arrive exactly once and in order per
+// Threaded stress test: 5 host threads post to 8 VPs x 16 SINTs on a
+// 2-thread pool (one of them through the target VP's strand, as a port
+// answering on the vCPU does) while simulated guests consume on each VP's
+// strand and write EOM. Every message must arrive exactly once and in order per
 // (producer, VP, SINT). SOFTSYNIC_STRESS_SCALE divides the message count
 // (for slow sanitizer builds).
 #include <doctest/doctest.h>
@@ -25,7 +26,8 @@ using namespace softsynic;
 namespace {
 
 constexpr std::uint32_t kVps = 8;
-constexpr unsigned kProducers = 4;
+constexpr unsigned kProducers = 5;
+constexpr unsigned kOnStrandProducer = 4;  // a strand round trip per message: sends fewer
 constexpr unsigned kPairs = kVps * kSintCount;
 constexpr std::uint8_t kVectorBase = 0x40;
 constexpr std::uint64_t kPageBase = 0x10000;
@@ -102,9 +104,11 @@ void on_strand(Partition& p, std::uint32_t vp, F fn) {
 
 }  // namespace
 
-TEST_CASE("stress: 4 producers x 8 VPs x 16 SINTs, every message exactly once and in order") {
+TEST_CASE("stress: 5 producers x 8 VPs x 16 SINTs, every message exactly once and in order") {
   const std::uint32_t per_producer = messages_per_producer();
-  const std::uint64_t total = std::uint64_t{per_producer} * kProducers;
+  auto count = [&](unsigned p) { return p == kOnStrandProducer ? per_producer / 4 : per_producer; };
+  std::uint64_t total = 0;
+  for (unsigned p = 0; p < kProducers; ++p) total += count(p);
 
   ThreadPoolExecutor pool(2);
   RamGuestMemory memory(1 << 20);
@@ -148,11 +152,12 @@ TEST_CASE("stress: 4 producers x 8 VPs x 16 SINTs, every message exactly once an
   std::atomic<std::uint64_t> post_errors{0};
   std::vector<std::thread> producers;
   // Producers 0 and 1 retry on queue_full; 2 waits on a future per
-  // message; 3 keeps a window of callbacks in flight.
+  // message; 3 keeps a window of callbacks in flight; 4 posts on the VP's
+  // strand (direct and inline delivery) and retries on queue_full.
   for (unsigned p = 0; p < kProducers; ++p) {
     producers.emplace_back([&, p] {
       std::counting_semaphore<64> window(64);
-      for (std::uint32_t seq = 0; seq < per_producer; ++seq) {
+      for (std::uint32_t seq = 0; seq < count(p); ++seq) {
         const auto [vp, sint] = target(p, seq);
         const auto payload = stamp(p, seq);
         if (p < 2) {
@@ -166,6 +171,15 @@ TEST_CASE("stress: 4 producers x 8 VPs x 16 SINTs, every message exactly once an
           } catch (...) {
             post_errors.fetch_add(1);
           }
+        } else if (p == kOnStrandProducer) {
+          const std::uint32_t v = vp;
+          const std::uint8_t n = sint;
+          boost::system::error_code ec;
+          do {
+            on_strand(partition, v, [&] { ec = partition.post_message(0, v, n, 1, payload); });
+            if (ec == make_error_code(Error::queue_full)) std::this_thread::yield();
+          } while (ec == make_error_code(Error::queue_full));
+          if (ec) post_errors.fetch_add(1);
         } else {
           window.acquire();
           partition.async_post_message(0, vp, sint, 1, payload, [&](boost::system::error_code ec) {
@@ -192,7 +206,7 @@ TEST_CASE("stress: 4 producers x 8 VPs x 16 SINTs, every message exactly once an
   // Rebuild what each (producer, VP, SINT) should have seen, in order.
   std::vector<std::vector<std::uint32_t>> expected(kProducers * kPairs), seen(kProducers * kPairs);
   for (unsigned p = 0; p < kProducers; ++p)
-    for (std::uint32_t seq = 0; seq < per_producer; ++seq) {
+    for (std::uint32_t seq = 0; seq < count(p); ++seq) {
       const auto [vp, sint] = target(p, seq);
       expected[(p * kVps + vp) * kSintCount + sint].push_back(seq);
     }
