@@ -15,7 +15,8 @@
 //    handler must do, without a hypervisor behind it);
 //  - emulator/hypercall_synic: the same trap running a fast HvSignalEvent
 //    through X86Hypervisor::hypercall (registers read and RAX written
-//    through the Unicorn API, the port called).
+//    through the Unicorn API by the reference emulator's adapter, the port
+//    called).
 // Guest RAM is the SynicRig's, mapped with uc_mem_map_ptr; the hypercall
 // page is the one the HYPERCALL MSR write filled.
 // Not measured: interrupt delivery into the guest (the runner's job).
@@ -32,6 +33,9 @@
 #include "bench/rig.h"
 #ifdef SOFTSYNIC_BENCH_HAVE_CPU_HOOKS
 #include "bench/x86_guest.h"
+#endif
+#ifdef SOFTSYNIC_BENCH_HAVE_EMU
+#include "emu/x86/unicorn_x86_registers.h"
 #endif
 
 namespace softsynic::bench {
@@ -196,6 +200,10 @@ BENCHMARK_CAPTURE(emulator_trap, hypercall, Trap::hypercall)->Name("emulator/hyp
 BENCHMARK_CAPTURE(emulator_trap, hypercall_regs, Trap::hypercall_regs)->Name("emulator/hypercall_trap_regs");
 
 #ifdef SOFTSYNIC_BENCH_HAVE_CPU_HOOKS
+#ifdef SOFTSYNIC_BENCH_HAVE_EMU
+// The reference emulator's own register adapter (batched reads).
+using UnicornRegisters = emu::x86::UnicornX86Registers;
+#else
 // X86Registers over the engine's CPU state, read and written on demand.
 class UnicornRegisters final : public X86Registers {
  public:
@@ -224,6 +232,7 @@ class UnicornRegisters final : public X86Registers {
   }
   uc_engine* uc_;
 };
+#endif
 
 static_assert(X86Guest::kHypercallPageGpa == kHypercallPage);
 

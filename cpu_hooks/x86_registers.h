@@ -11,7 +11,9 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <optional>
 #include <string_view>
 
@@ -49,6 +51,12 @@ class X86Registers {
   // true: 64-bit mode (RCX/RDX/R8 convention); false: the 32-bit
   // convention (EDX:EAX, EBX:ECX, EDI:ESI).
   virtual bool long_mode() const = 0;
+  // Several registers at once: out[i] = get(regs[i]). Emulators whose
+  // register reads cost a call each may batch them (the hypercall entry
+  // reads three or six this way).
+  virtual void get_many(std::span<const X86Reg> regs, std::span<std::uint64_t> out) const {
+    for (std::size_t i = 0; i < regs.size() && i < out.size(); ++i) out[i] = get(regs[i]);
+  }
 };
 
 // Plain register file. Records which registers were written, so tests and

@@ -166,13 +166,19 @@ HypercallOutcome X86Hypervisor::hypercall(std::uint32_t vp, Vtl vtl, X86Register
   args.fast = &fast;
   args.gpas_are_fast_slots = true;
   if (long_mode) {
-    args.control = HypercallControl(regs.get(X86Reg::rcx));
-    args.input_gpa = regs.get(X86Reg::rdx);
-    args.output_gpa = regs.get(X86Reg::r8);
+    static constexpr X86Reg kArgs[] = {X86Reg::rcx, X86Reg::rdx, X86Reg::r8};
+    std::uint64_t v[3];
+    regs.get_many(kArgs, v);
+    args.control = HypercallControl(v[0]);
+    args.input_gpa = v[1];
+    args.output_gpa = v[2];
   } else {
-    args.control = HypercallControl(pair32(regs.get(X86Reg::rdx), regs.get(X86Reg::rax)));
-    args.input_gpa = pair32(regs.get(X86Reg::rbx), regs.get(X86Reg::rcx));
-    args.output_gpa = pair32(regs.get(X86Reg::rdi), regs.get(X86Reg::rsi));
+    static constexpr X86Reg kArgs[] = {X86Reg::rdx, X86Reg::rax, X86Reg::rbx, X86Reg::rcx, X86Reg::rdi, X86Reg::rsi};
+    std::uint64_t v[6];
+    regs.get_many(kArgs, v);
+    args.control = HypercallControl(pair32(v[0], v[1]));
+    args.input_gpa = pair32(v[2], v[3]);
+    args.output_gpa = pair32(v[4], v[5]);
   }
   const HypercallResult result = impl_->dispatcher.dispatch(vp, vtl, args);
   if (long_mode) {

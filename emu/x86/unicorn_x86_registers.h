@@ -3,7 +3,8 @@
 // X86Registers (hypercall ABIs) and devices' X86EntryRegisters (interrupt
 // and exception delivery). Every access goes straight to the engine, so it
 // is valid inside hooks (a PC written there is where execution continues).
-// Not supported: 32-bit mode (the engine is UC_MODE_64, long_mode() is true).
+// 32-bit mode: the engine's register view is UC_MODE_64's in every CPU mode
+// (full registers); long_mode() is what the engine last set.
 //
 // Threading: engine-affine.
 #pragma once
@@ -11,6 +12,7 @@
 #include <unicorn/unicorn.h>
 
 #include <cstdint>
+#include <span>
 
 #include "cpu_hooks/x86_registers.h"
 #include "devices/x86_interrupt_entry.h"
@@ -26,7 +28,11 @@ class UnicornX86Registers final : public X86Registers, public devices::X86EntryR
   void set(X86Reg reg, std::uint64_t value) override;
   Uint128 get_xmm(unsigned n) const override;
   void set_xmm(unsigned n, Uint128 value) override;
-  bool long_mode() const override { return true; }
+  bool long_mode() const override { return long_mode_; }
+  void get_many(std::span<const X86Reg> regs, std::span<std::uint64_t> out) const override;
+  // The engine says when the CPU runs 64-bit code (the pc platform starts
+  // in 32-bit or real mode); hypercalls then use the 64-bit convention.
+  void set_long_mode(bool on) { long_mode_ = on; }
 
   // X86EntryRegisters
   std::uint64_t rip() const override { return read(UC_X86_REG_RIP); }
@@ -49,6 +55,7 @@ class UnicornX86Registers final : public X86Registers, public devices::X86EntryR
 
  private:
   uc_engine* uc_;
+  bool long_mode_ = true;
 };
 
 }  // namespace softsynic::emu::x86

@@ -136,7 +136,7 @@ X86Engine::X86Engine(X86Machine& machine, const EngineConfig& config)
     case StartMode::wait_for_startup:
       firmware_ = std::make_unique<PcFirmware>();
       firmware_->map(uc_.get());
-      long_mode_ = false;
+      set_long_mode(false);
       waiting_for_sipi_ = config.start == StartMode::wait_for_startup;
       if (!waiting_for_sipi_) {
         PcStart start;
@@ -204,7 +204,7 @@ void X86Engine::take_startup_events() {
     start.ip = 0;
     firmware_->prepare(uc_.get(), start);
     waiting_for_sipi_ = false;
-    long_mode_ = false;
+    set_long_mode(false);
     cs_base_ = 0;
     cs_known_ = false;
   }
@@ -240,7 +240,7 @@ void X86Engine::track_mode() {
   if (reloaded) cs_base_ = ((descriptor >> 16) & 0xFF'FFFF) | (((descriptor >> 56) & 0xFF) << 24);
   const bool code64 = ((descriptor >> 53) & 1) != 0;
   if ((efer.value & kEferLma) != 0 && code64) {
-    long_mode_ = true;
+    set_long_mode(true);
     cs_base_ = 0;
   }
 }

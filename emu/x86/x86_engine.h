@@ -123,6 +123,10 @@ class X86Engine final : public VpEngine {
     return firmware_ && linear >= kPcRomBase && linear - kPcRomBase < kPcRomSize;
   }
   void track_mode();
+  void set_long_mode(bool on) {
+    long_mode_ = on;
+    regs_.set_long_mode(on);
+  }
   std::optional<std::uint64_t> translate(std::uint64_t linear) const;
   bool alias_linear_page(std::uint64_t linear);
 
