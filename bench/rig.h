@@ -59,7 +59,10 @@ struct alignas(64) PaddedCounter {
   Counter counter;
 };
 
-class CountingSink final : public InterruptSink {
+// One per VP, each on its own cache line: VPs driven by different threads
+// must not share a written line through the benchmark's own sinks (an
+// emulator's interrupt controllers are separate objects too).
+class alignas(64) CountingSink final : public InterruptSink {
  public:
   void request_interrupt(std::uint32_t, bool) override { requests.bump(); }
   Counter requests;
