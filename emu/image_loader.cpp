@@ -1,6 +1,7 @@
 // ELF64 and flat-binary loading into guest RAM.
 #include "emu/image_loader.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -47,6 +48,17 @@ void place(GuestMemory& ram, std::uint64_t gpa, const char* data, std::uint64_t 
 }
 
 }  // namespace
+
+bool zero_guest_range(GuestMemory& ram, std::uint64_t gpa, std::uint64_t size) {
+  static constexpr std::byte kZeros[64 * 1024] = {};
+  while (size != 0) {
+    const std::uint64_t n = std::min<std::uint64_t>(size, sizeof kZeros);
+    if (!ram.write(gpa, std::span(kZeros, n))) return false;
+    gpa += n;
+    size -= n;
+  }
+  return true;
+}
 
 std::vector<char> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -99,10 +111,12 @@ LoadedImage load_image_bytes(const std::vector<char>& file, const std::string& p
     if (filesz > memsz || offset > file.size() || filesz > file.size() - offset) {
       throw std::runtime_error(path + ": bad PT_LOAD segment");
     }
-    if (memsz > allowed_high) throw std::runtime_error("image does not fit in guest RAM");
     place(ram, paddr, file.data() + offset, filesz, allowed_low, allowed_high);
-    std::vector<char> zeros(memsz - filesz, 0);
-    place(ram, paddr + filesz, zeros.data(), zeros.size(), allowed_low, allowed_high);
+    const std::uint64_t bss = paddr + filesz;
+    if (bss < allowed_low || bss > allowed_high || memsz - filesz > allowed_high - bss ||
+        !zero_guest_range(ram, bss, memsz - filesz)) {
+      throw std::runtime_error("image does not fit in guest RAM");
+    }
     image.low = std::min(image.low, paddr);
     image.high = std::max(image.high, paddr + memsz);
   }

@@ -35,6 +35,10 @@ LoadedImage load_image_bytes(const std::vector<char>& file, const std::string& n
                              std::uint64_t flat_base, std::uint16_t elf_machine, std::uint64_t allowed_low,
                              std::uint64_t allowed_high, std::uint16_t elf32_machine = 0);
 
+// Zeroes [gpa, gpa + size) (a segment's bss) without a buffer of that
+// size; false when the range is not all RAM.
+bool zero_guest_range(GuestMemory& ram, std::uint64_t gpa, std::uint64_t size);
+
 // Reads a whole file; std::runtime_error when it cannot.
 std::vector<char> read_file(const std::string& path);
 

@@ -80,8 +80,9 @@ LoadedImage load_by_address_fields(const std::vector<char>& file, const Header& 
                                                 : h.load_addr + size;
   if (h.load_addr < kFirstUsable || end > ram_bytes) throw std::runtime_error("image does not fit in guest RAM");
   write(ram, h.load_addr, file.data() + file_start, size);
-  std::vector<char> zeros(end - h.load_addr - size, 0);
-  if (!zeros.empty()) write(ram, h.load_addr + size, zeros.data(), zeros.size());
+  if (!zero_guest_range(ram, h.load_addr + size, end - h.load_addr - size)) {
+    throw std::runtime_error("image does not fit in guest RAM");
+  }
   LoadedImage image;
   image.entry = h.entry_addr;
   image.low = h.load_addr;

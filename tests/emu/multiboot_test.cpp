@@ -160,6 +160,8 @@ TEST_CASE("multiboot: kernels without a valid header, or that do not fit, are re
   header(late, 0x2400, 0);  // past the first 8 KiB
   std::vector<char> bad_sum = elf(false, 0x400000, 0x400000);
   header(bad_sum, 0x100, 0, 1);
+  std::vector<char> huge_bss = elf(true, 0x400000, 0x400000);
+  put64(huge_bss, 64 + 40, 1ull << 40);  // memsz: 1 TiB, refused before anything is allocated
   std::vector<char> flat(64, 0);
   header(flat, 0, 0);  // no address fields and not ELF
   const Case cases[] = {
@@ -168,6 +170,7 @@ TEST_CASE("multiboot: kernels without a valid header, or that do not fit, are re
       {"flat", flat, "not ELF"},
       {"too_big", elf(true, 0x3000000, 0x3000000), "does not fit"},
       {"page0", elf(false, 0x0, 0x0), "does not fit"},
+      {"huge_bss", huge_bss, "does not fit"},
   };
   for (const Case& c : cases) {
     INFO(c.name);

@@ -118,3 +118,57 @@ TEST_CASE("runner: a recorded run writes a trace and a timeline of what crossed 
   std::filesystem::remove(trace);
   std::filesystem::remove(timeline);
 }
+
+TEST_CASE("runner: on the pc platform, isa-debug-exit sets the status to twice the code plus one, and early exceptions end the run") {
+  struct Row {
+    const char* kernel;
+    RunOutcome outcome;
+    int status;
+    const char* message;
+  };
+  const Row rows[] = {
+      {"pc_exit_pass", RunOutcome::guest_exit, 1, "exited with code 1"},
+      {"pc_exit_skip", RunOutcome::guest_exit, 77, "exited with code 77"},
+      {"pc_early_fault", RunOutcome::guest_fault, kExitGuestFault, "vector 6 raised before the guest entered long mode"},
+      {"pc_exit_hang", RunOutcome::timeout, kExitTimeout, "timeout"},
+  };
+  for (const Row& row : rows) {
+    CAPTURE(row.kernel);
+    std::ostringstream console;
+    RunnerOptions o;
+    o.platform = Platform::pc;
+    o.image = std::string(SOFTSYNIC_GUEST_DIR) + "/pc/" + row.kernel + ".elf";
+    o.arguments = "runner-test";
+    o.console = &console;
+    o.timeout_blocks = 2'000'000;
+    Runner runner(o);
+    RunResult r = runner.run();
+    INFO(console.str());
+    CHECK(r.outcome == row.outcome);
+    CHECK(exit_status(r) == row.status);
+    CHECK(r.message.find(row.message) != std::string::npos);
+  }
+}
+
+TEST_CASE("runner: pc platform options that cannot work are refused") {
+  std::ostringstream console;
+  RunnerOptions o;
+  o.platform = Platform::pc;
+  o.image = std::string(SOFTSYNIC_GUEST_DIR) + "/pc/pc_exit_pass.elf";
+  o.console = &console;
+  RunnerOptions arm = o;
+  arm.arch = Arch::aarch64;
+  CHECK_THROWS_AS(Runner{arm}, std::invalid_argument);
+  RunnerOptions too_many = o;
+  too_many.vps = 256;
+  CHECK_THROWS_AS(Runner{too_many}, std::invalid_argument);
+  RunnerOptions too_big = o;
+  too_big.memory = 4ull << 30;
+  CHECK_THROWS_AS(Runner{too_big}, std::invalid_argument);
+  RunnerOptions recorded = o;
+  recorded.record_path = "/tmp/never-written.json";
+  CHECK_THROWS_AS(Runner{recorded}, std::invalid_argument);
+  RunnerOptions not_multiboot = o;
+  not_multiboot.image = std::string(SOFTSYNIC_GUEST_DIR) + "/x86_64/post_echo.elf";
+  CHECK_THROWS_AS(Runner{not_multiboot}, std::runtime_error);
+}

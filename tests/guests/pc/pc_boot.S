@@ -50,6 +50,9 @@ pc_start32:
     movw %ax, %es
     movw %ax, %ss
     movl $bsp_stack_top, %esp
+#ifdef EARLY_UD
+    ud2     /* an exception before long mode: the run must end (status 121) */
+#endif
     /* PML4[0] -> PDPT; PDPT[0..3] -> four page directories of 2 MiB pages. */
     movl $pdpt + 3, pml4
     xorl %ecx, %ecx
