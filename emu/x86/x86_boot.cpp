@@ -15,14 +15,11 @@ constexpr std::uint64_t kPresentWritable = 0x3;
 constexpr std::uint64_t kLargePage = 0x80;
 constexpr std::uint64_t kTwoMiB = 2ull << 20;
 
-constexpr std::uint64_t kCr0Pe = 1ull << 0;
 constexpr std::uint64_t kCr0Et = 1ull << 4;
-constexpr std::uint64_t kCr0Pg = 1ull << 31;
 constexpr std::uint64_t kCr4Pae = 1ull << 5;
 constexpr std::uint64_t kCr4Osfxsr = 1ull << 9;
 constexpr std::uint64_t kCr4Osxmmexcpt = 1ull << 10;
-constexpr std::uint32_t kEferMsr = 0xC0000080;
-constexpr std::uint64_t kEferLmeLma = (1ull << 8) | (1ull << 10);
+constexpr std::uint64_t kEferLmeLma = (1ull << 8) | kEferLma;
 
 void put_u64(GuestMemory& ram, std::uint64_t gpa, std::uint64_t value) {
   std::byte bytes[8];

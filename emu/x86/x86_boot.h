@@ -26,6 +26,12 @@ inline constexpr std::uint64_t kPageDirectoriesGpa = 0x4000;  // four, 0x4000-0x
 inline constexpr std::uint64_t kBootTablesEnd = 0x8000;
 inline constexpr std::uint16_t kCodeSelector = 0x08;
 inline constexpr std::uint16_t kDataSelector = 0x10;
+// Control-register and EFER bits the boot state and the engine's mode
+// tracking use (Intel SDM vol. 3, 2.5 and 2.2.1).
+inline constexpr std::uint64_t kCr0Pe = 1ull << 0;
+inline constexpr std::uint64_t kCr0Pg = 1ull << 31;
+inline constexpr std::uint32_t kEferMsr = 0xC000'0080;
+inline constexpr std::uint64_t kEferLma = 1ull << 10;
 inline constexpr std::uint64_t kCode64Descriptor = 0x00AF'9A00'0000'FFFF;  // present, ring 0, L=1
 inline constexpr std::uint64_t kDataDescriptor = 0x00CF'9200'0000'FFFF;    // present, writable, 4 GiB
 

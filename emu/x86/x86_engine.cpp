@@ -212,9 +212,6 @@ void X86Engine::take_startup_events() {
 
 // Until 64-bit code runs: CS's base, and whether long mode has begun.
 void X86Engine::track_mode() {
-  constexpr std::uint64_t kCr0Pe = 1;
-  constexpr std::uint32_t kEferMsr = 0xC000'0080;
-  constexpr std::uint64_t kEferLma = 1ull << 10;
   const auto selector = static_cast<std::uint16_t>(regs_.read(UC_X86_REG_CS));
   const bool protected_mode = (regs_.read(UC_X86_REG_CR0) & kCr0Pe) != 0;
   // The base changes only when CS is loaded: setting PE keeps real mode's
@@ -276,7 +273,6 @@ std::optional<std::uint64_t> X86Engine::translate(std::uint64_t linear) const {
 // physical page: both views then agree. The alias keeps the translation
 // it was made with (remapping such a page later is not followed).
 bool X86Engine::alias_linear_page(std::uint64_t linear) {
-  constexpr std::uint64_t kCr0Pg = 1ull << 31;
   if (!long_mode_ || (regs_.read(UC_X86_REG_CR0) & kCr0Pg) == 0) return false;
   const std::uint64_t page = linear & ~(kHvPageSize - 1);
   if (aliased_pages_.contains(page)) return false;  // mapped already: a real fault
