@@ -10,6 +10,7 @@
 // Threading: a value type; copy it into the hypervisor objects.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -43,6 +44,11 @@ struct HvConfig {
   HvFeatures features{};
   // The partition id HvGet/SetVpRegisters accept besides "self" (~0).
   std::uint64_t partition_id = 1;
+  // x86-64: the hypercall page's first bytes when the emulator traps some
+  // other instruction more cheaply than VMCALL/VMMCALL (the reference
+  // emulator uses `out imm8, eax; ret`); nullopt: the vendor's instruction
+  // and `ret`. The rest of the page is INT3.
+  std::optional<std::array<std::uint8_t, 4>> hypercall_code;
   friend constexpr bool operator==(const HvConfig&, const HvConfig&) = default;
 };
 

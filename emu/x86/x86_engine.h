@@ -70,7 +70,9 @@
 #include "emu/unicorn/uc_engine.h"
 #include "emu/vp_engine.h"
 #include "emu/x86/pc_firmware.h"
+#include "emu/x86/unicorn_x86_internals.h"
 #include "emu/x86/unicorn_x86_registers.h"
+#include "emu/x86/x86_paging.h"
 
 namespace softsynic::devices {
 class LocalApic;
@@ -111,12 +113,21 @@ class X86Engine final : public VpEngine {
   void scan_block(std::uint64_t address, std::uint32_t size);
   bool interrupt_window_at(std::uint64_t block);
   void emulate_msr(std::uint64_t address);
-  void emulate_hypercall(std::uint64_t continue_at);
+  // next: the instruction after the call. move_rip: the #UD path (VMCALL)
+  // moves RIP there; the hypercall page's OUT runs on to its `ret` by itself.
+  void emulate_hypercall(std::uint64_t next, bool move_rip);
   bool handle_invalid_opcode();
   void handle_cpu_exception(std::uint32_t intno);
   bool deliver(const devices::X86Event& event);
   void fatal(std::string message);
-  const std::uint8_t* code_bytes(std::uint64_t address, std::uint64_t size) const;
+  void triple_fault(const std::string& what);
+  // The engine's own reads of guest code and tables, by linear address
+  // through the guest's page tables (the ROM before the guest runs).
+  X86PagingState paging_state() const;
+  bool read_code(std::uint64_t linear, std::span<std::uint8_t> out) const;
+  std::optional<std::uint8_t> code_byte(std::uint64_t linear) const;
+  bool at_hypercall_page() const;
+  class DeliveryMemory;
   // PC platform.
   void take_startup_events();
   bool in_firmware(std::uint64_t linear) const {
@@ -127,8 +138,6 @@ class X86Engine final : public VpEngine {
     long_mode_ = on;
     regs_.set_long_mode(on);
   }
-  std::optional<std::uint64_t> translate(std::uint64_t linear) const;
-  bool alias_linear_page(std::uint64_t linear);
 
   X86Machine& machine_;
   std::uint32_t vp_;
@@ -144,6 +153,8 @@ class X86Engine final : public VpEngine {
   bool irq_check_ = false;                     // a vector may still be pending: watch block boundaries
   bool take_irq_now_ = false;                  // the block hook stopped to take an interrupt
   std::optional<std::uint64_t> resume_after_invalid_;
+  bool stale_invalid_opcode_ = false;          // Unicorn will raise the handled #UD once more
+  bool triple_fault_ = false;
   std::optional<std::string> fault_;
   std::atomic<bool> kicked_{false};
 
@@ -151,8 +162,9 @@ class X86Engine final : public VpEngine {
   std::unordered_set<std::uint64_t> scanned_blocks_;
   std::uint64_t last_scanned_ = kNoBlock;
   std::unordered_map<std::uint64_t, uc_hook> msr_hooks_;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> retranslate_;  // virtual blocks given new site hooks
   std::optional<std::uint64_t> hypercall_page_;
-  uc_hook hypercall_hook_ = 0;
+  ExceptionState exception_state_;
 
   // PC platform: the ROM, an AP waiting for SIPI, and until the guest runs
   // 64-bit code, CS's base (linear = cs_base_ + RIP).
@@ -162,7 +174,6 @@ class X86Engine final : public VpEngine {
   std::uint64_t cs_base_ = 0;
   std::uint16_t cs_selector_ = 0;  // the selector cs_base_ was computed for
   bool cs_known_ = false;
-  std::unordered_set<std::uint64_t> aliased_pages_;
 
   unicorn::CodeInvalidations invalidations_;
   unicorn::MonitorWriteHook monitor_hook_;
