@@ -26,6 +26,7 @@ constexpr std::uint8_t kIntOpcode = 0xCD;
 constexpr std::uint8_t kStiOpcode = 0xFB;
 constexpr std::uint8_t kInvalidOpcodeVector = 6;
 constexpr std::uint64_t kHypercallOutLength = 2;  // `out imm8, eax`
+constexpr std::uint32_t kTscAuxMsr = 0xC000'0103;
 constexpr std::uint64_t kXapicSize = 0x1000;
 constexpr std::uint64_t kXapicEoiOffset = 0xB0;
 
@@ -64,7 +65,7 @@ struct X86Engine::Hooks {
     }
     e.scan_block(address, size);
   }
-  static void msr_site(uc_engine*, std::uint64_t address, std::uint32_t, void* user) { self(user).emulate_msr(address); }
+  static void trapped_site(uc_engine*, std::uint64_t address, std::uint32_t, void* user) { self(user).emulate_site(address); }
   static int cpuid(uc_engine*, void* user) {
     X86Engine& e = self(user);
     auto leaf = static_cast<std::uint32_t>(e.regs_.get(X86Reg::rax));
@@ -205,12 +206,33 @@ X86PagingState X86Engine::paging_state() const {
   return state;
 }
 
+// The guest-physical page of the code page at `linear_page`, through a
+// one-entry cache keyed like a TLB entry (CR3 and the linear page) and
+// dropped at every uc_emu_start, so a remap is seen by the next run at
+// the latest (a guest that remaps the page it is running in and executes
+// the new code in the same run is read through the old mapping).
+std::optional<std::uint64_t> X86Engine::code_page(std::uint64_t linear_page) const {
+  const std::uint64_t cr3 = regs_.read(UC_X86_REG_CR3);
+  if (code_page_cache_.valid && code_page_cache_.cr3 == cr3 && code_page_cache_.linear == linear_page) {
+    return code_page_cache_.gpa;
+  }
+  const X86Translation t = x86_translate(*machine_.config().ram, paging_state(), linear_page, X86Access::fetch);
+  if (!t.gpa) return std::nullopt;
+  code_page_cache_ = {true, cr3, linear_page, *t.gpa};
+  return t.gpa;
+}
+
 bool X86Engine::read_code(std::uint64_t linear, std::span<std::uint8_t> out) const {
   if (in_firmware(linear)) {
     const std::uint8_t* rom = firmware_->bytes(linear, out.size());
     if (rom == nullptr) return false;
     std::memcpy(out.data(), rom, out.size());
     return true;
+  }
+  const std::uint64_t offset = linear & (kHvPageSize - 1);
+  if (offset + out.size() <= kHvPageSize) {
+    const auto page = code_page(linear - offset);
+    return page && machine_.config().ram->read(*page + offset, std::as_writable_bytes(out));
   }
   return x86_read_linear(*machine_.config().ram, paging_state(), linear, std::as_writable_bytes(out),
                          X86Access::fetch);
@@ -224,9 +246,9 @@ std::optional<std::uint8_t> X86Engine::code_byte(std::uint64_t linear) const {
 
 bool X86Engine::at_hypercall_page() const {
   if (!hypercall_page_) return false;
-  const X86Translation t =
-      x86_translate(*machine_.config().ram, paging_state(), cs_base_ + regs_.rip(), X86Access::fetch);
-  return t.gpa && *t.gpa == *hypercall_page_;
+  const std::uint64_t linear = cs_base_ + regs_.rip();
+  if ((linear & (kHvPageSize - 1)) != 0) return false;  // the page's OUT is its first instruction
+  return code_page(linear) == hypercall_page_;
 }
 
 // PC platform, run_slice's start: INIT parks an AP until a SIPI, which
@@ -292,7 +314,7 @@ void X86Engine::apply_invalidations() {
   // every block is scanned again when it next runs.
   if (invalidations_.apply(uc_.get())) {
     scanned_blocks_.clear();
-    last_scanned_ = kNoBlock;
+    recent_blocks_.fill(kNoBlock);
   }
 }
 
@@ -315,20 +337,22 @@ bool X86Engine::interrupt_window_at(std::uint64_t block) {
 }
 
 void X86Engine::scan_block(std::uint64_t address, std::uint32_t size) {
-  // Loops re-enter the same block: skip the set lookup for it.
-  if (address == last_scanned_) return;
-  last_scanned_ = address;
+  // Hot blocks run again and again: a direct-mapped cache of recently seen
+  // block addresses answers before the set does.
+  std::uint64_t& recent = recent_blocks_[(address ^ (address >> 12)) % recent_blocks_.size()];
+  if (recent == address) return;
+  recent = address;
   if (!scanned_blocks_.insert(address).second) return;
   std::vector<std::uint8_t> code(size);
   if (!read_code(address, code)) return;
   bool added = false;
-  for (std::size_t offset : find_msr_candidates(code)) {
-    std::uint64_t site = address + offset;
-    if (msr_hooks_.contains(site)) continue;
+  for (const TrappedSite& candidate : find_trapped_sites(code)) {
+    std::uint64_t site = address + candidate.offset;
+    if (site_hooks_.contains(site)) continue;
     uc_hook h;
-    unicorn::check(uc_hook_add(uc_.get(), &h, UC_HOOK_CODE, reinterpret_cast<void*>(&Hooks::msr_site), this, site, site),
-                   "MSR site hook");
-    msr_hooks_.emplace(site, h);
+    unicorn::check(uc_hook_add(uc_.get(), &h, UC_HOOK_CODE, reinterpret_cast<void*>(&Hooks::trapped_site), this, site, site),
+                   "trapped-instruction site hook");
+    site_hooks_.emplace(site, h);
     added = true;
   }
   if (!added) return;
@@ -340,11 +364,41 @@ void X86Engine::scan_block(std::uint64_t address, std::uint32_t size) {
   slice_.stop_before_block(uc_.get(), address - cs_base_);
 }
 
-void X86Engine::emulate_msr(std::uint64_t address) {
-  std::uint8_t code[2];
-  if (!read_code(address, code) || code[0] != kTwoByteEscape) return;
-  const bool is_read = code[1] == kRdmsrOpcode;
-  if (!is_read && code[1] != kWrmsrOpcode) return;
+// The TSC: kTscPerTick cycles per 100 ns of reference time, so it follows
+// the virtual clock (deterministic, replayed byte for byte) or the host
+// clock as the reference time does. The clock moves between slices only;
+// within one reference tick successive reads still increase, by one cycle,
+// up to the tick's last cycle.
+std::uint64_t X86Engine::read_tsc() {
+  const std::uint64_t now = machine_.config().time->now();
+  if (now != tsc_tick_) {
+    tsc_tick_ = now;
+    tsc_within_tick_ = 0;
+  } else if (tsc_within_tick_ + 1 < kTscPerTick) {
+    ++tsc_within_tick_;
+  }
+  return now * kTscPerTick + tsc_within_tick_;
+}
+
+void X86Engine::emulate_site(std::uint64_t address) {
+  std::uint8_t code[3] = {};
+  TrappedSite site{};
+  // The bytes are checked again: the guest may have replaced the code.
+  const std::size_t readable = (address & (kHvPageSize - 1)) <= kHvPageSize - 3 ? 3 : 2;
+  if (!read_code(address, {code, readable}) || !decode_trapped_site({code, readable}, site)) return;
+  if (site.instruction == TrappedInstruction::rdtsc || site.instruction == TrappedInstruction::rdtscp) {
+    const std::uint64_t tsc = read_tsc();
+    regs_.set(X86Reg::rax, tsc & 0xFFFF'FFFF);
+    regs_.set(X86Reg::rdx, tsc >> 32);
+    if (site.instruction == TrappedInstruction::rdtscp) {
+      uc_x86_msr aux{kTscAuxMsr, 0};
+      uc_reg_read(uc_.get(), UC_X86_REG_MSR, &aux);
+      regs_.set(X86Reg::rcx, aux.value & 0xFFFF'FFFF);
+    }
+    regs_.set_rip(address - cs_base_ + site.length);
+    return;
+  }
+  const bool is_read = site.instruction == TrappedInstruction::rdmsr;
   X86Hypervisor& hv = machine_.hypervisor();
   machine_.set_current_vp(vp_);
   auto msr = static_cast<std::uint32_t>(regs_.get(X86Reg::rcx));
@@ -387,14 +441,19 @@ void X86Engine::emulate_msr(std::uint64_t address) {
 
 void X86Engine::emulate_hypercall(std::uint64_t next, bool move_rip) {
   machine_.set_current_vp(vp_);
-  X86RegisterFile before;
+  HypercallOutcome outcome;
   if (observer_) {
+    // The register file before the call goes to the observer (a few
+    // hundred bytes: only built when someone records).
+    X86RegisterFile before;
     observer_->before_crossing(vp_, 0);
     for (unsigned i = 0; i < kX86RegCount; ++i) before.gpr[i] = regs_.get(X86Reg(i));
     for (unsigned i = 0; i < kXmmCount; ++i) before.xmm[i] = regs_.get_xmm(i);
+    outcome = machine_.hypervisor().hypercall(vp_, 0, regs_);
+    observer_->on_x86_hypercall(vp_, 0, before, regs_, outcome);
+  } else {
+    outcome = machine_.hypervisor().hypercall(vp_, 0, regs_);
   }
-  HypercallOutcome outcome = machine_.hypervisor().hypercall(vp_, 0, regs_);
-  if (observer_) observer_->on_x86_hypercall(vp_, 0, before, regs_, outcome);
   std::uint64_t resume = next;
   if (outcome.action == HypercallAction::completed) {
     if (move_rip) regs_.set_rip(next);
@@ -574,6 +633,7 @@ SliceResult X86Engine::run_slice(std::uint64_t block_budget) {
     // one costs a retranslation per entry). APs start at linear 0 after a
     // SIPI with vector 0: until 64-bit code runs, use the ROM's HLT.
     const std::uint64_t until = firmware_ && !long_mode_ ? firmware_->never_executed() : 0;
+    code_page_cache_.valid = false;
     uc_err err = uc_emu_start(uc_.get(), pc, until, 0, 0);
     monitor_hook_.flush();
     if (monitor_hook_.stale()) monitor_hook_.sync(uc_.get());

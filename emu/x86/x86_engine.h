@@ -55,6 +55,7 @@
 // Threading: as VpEngine says.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -87,6 +88,10 @@ namespace softsynic::emu::x86 {
 
 class X86Machine;
 
+// The guest's TSC rate: 1 GHz, 100 cycles per 100 ns reference tick.
+inline constexpr std::uint64_t kTscPerTick = 100;
+inline constexpr std::uint64_t kTscFrequencyHz = kTscPerTick * 10'000'000;
+
 class X86Engine final : public VpEngine {
  public:
   X86Engine(X86Machine& machine, const EngineConfig& config);
@@ -112,7 +117,8 @@ class X86Engine final : public VpEngine {
   void sync_hypercall_page();
   void scan_block(std::uint64_t address, std::uint32_t size);
   bool interrupt_window_at(std::uint64_t block);
-  void emulate_msr(std::uint64_t address);
+  void emulate_site(std::uint64_t address);
+  std::uint64_t read_tsc();
   // next: the instruction after the call. move_rip: the #UD path (VMCALL)
   // moves RIP there; the hypercall page's OUT runs on to its `ret` by itself.
   void emulate_hypercall(std::uint64_t next, bool move_rip);
@@ -127,6 +133,12 @@ class X86Engine final : public VpEngine {
   bool read_code(std::uint64_t linear, std::span<std::uint8_t> out) const;
   std::optional<std::uint8_t> code_byte(std::uint64_t linear) const;
   bool at_hypercall_page() const;
+  std::optional<std::uint64_t> code_page(std::uint64_t linear_page) const;
+  struct CodePageCache {
+    bool valid = false;
+    std::uint64_t cr3 = 0, linear = 0, gpa = 0;
+  };
+  mutable CodePageCache code_page_cache_;
   class DeliveryMemory;
   // PC platform.
   void take_startup_events();
@@ -155,13 +167,20 @@ class X86Engine final : public VpEngine {
   std::optional<std::uint64_t> resume_after_invalid_;
   bool stale_invalid_opcode_ = false;          // Unicorn will raise the handled #UD once more
   bool triple_fault_ = false;
+  std::uint64_t tsc_tick_ = ~std::uint64_t{0};  // reference time of the last TSC read
+  std::uint64_t tsc_within_tick_ = 0;
   std::optional<std::string> fault_;
   std::atomic<bool> kicked_{false};
 
   static constexpr std::uint64_t kNoBlock = ~std::uint64_t{0};
   std::unordered_set<std::uint64_t> scanned_blocks_;
-  std::uint64_t last_scanned_ = kNoBlock;
-  std::unordered_map<std::uint64_t, uc_hook> msr_hooks_;
+  std::array<std::uint64_t, 1024> recent_blocks_ = make_recent_blocks();
+  static constexpr std::array<std::uint64_t, 1024> make_recent_blocks() {
+    std::array<std::uint64_t, 1024> a{};
+    a.fill(kNoBlock);
+    return a;
+  }
+  std::unordered_map<std::uint64_t, uc_hook> site_hooks_;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> retranslate_;  // virtual blocks given new site hooks
   std::optional<std::uint64_t> hypercall_page_;
   ExceptionState exception_state_;
