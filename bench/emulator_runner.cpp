@@ -9,7 +9,11 @@
 //  - emulator_runner/page: fast HvSignalEvent through the hypercall page
 //    (code hook, decode, registry lookup answering INVALID_CONNECTION_ID);
 //  - emulator_runner/vmcall: the same as a bare VMCALL (#UD exit path);
-//  - emulator_runner/rdmsr: RDMSR SVERSION (MSR site hook and chain).
+//  - emulator_runner/rdmsr: RDMSR SVERSION (MSR site hook and chain);
+//  - emulator_runner/wrmsr: WRMSR SINT3 with its own value;
+//  - emulator_runner/compute: a guest compute loop in the runner, beside
+//    emulator_runner/compute_bare: the same image on a bare Unicorn engine
+//    (no hooks, the boot state only), the cost the CPU emulation sets.
 // Registered only when the guest images exist (built with the emulator).
 #include <time.h>
 
@@ -22,7 +26,11 @@
 #include <benchmark/benchmark.h>
 
 #include "bench/label.h"
+#include "emu/image_loader.h"
 #include "emu/runner.h"
+#include "emu/unicorn/uc_engine.h"
+#include "emu/x86/x86_boot.h"
+#include "synic/guest_memory.h"
 
 namespace softsynic::bench {
 namespace {
@@ -33,7 +41,7 @@ double thread_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-std::string image(const std::string& mode) { return std::string(SOFTSYNIC_BENCH_GUEST_DIR) + "/bench_" + mode + ".elf"; }
+std::string image_path(const std::string& mode) { return std::string(SOFTSYNIC_BENCH_GUEST_DIR) + "/bench_" + mode + ".elf"; }
 
 struct GuestRun {
   bool ok = false;
@@ -46,7 +54,7 @@ GuestRun run_guest(const std::string& mode) {
   GuestRun r;
   std::ostringstream console;
   emu::RunnerOptions options;
-  options.image = image(mode);
+  options.image = image_path(mode);
   options.console = &console;
   emu::Runner runner(options);
   const double start = thread_cpu_seconds();
@@ -83,10 +91,61 @@ void runner_op(benchmark::State& state, const std::string& mode, const Target& t
   state.counters["empty_loop_ns"] = loop_ns;
 }
 
+// The exit port ends the bare run (the only hook: the loop has no OUT).
+void bare_out(uc_engine* uc, std::uint32_t port, int, std::uint32_t, void*) {
+  if (port == 0xF4) uc_emu_stop(uc);
+}
+
+// The compute image on a bare engine: RAM, boot tables and state, and one
+// OUT hook for the exit; the console's OUTs go nowhere.
+double bare_compute_seconds(bool& ok) {
+  constexpr std::uint64_t kRam = 64ull << 20;
+  RamGuestMemory ram(kRam);
+  const emu::LoadedImage image =
+      emu::load_image(image_path("compute"), ram, emu::memory_layout(emu::Arch::x86_64).image_base, 62 /* EM_X86_64 */,
+                      emu::x86::kBootTablesEnd, kRam);
+  emu::x86::write_boot_tables(ram);
+  emu::unicorn::UcHandle uc = emu::unicorn::open_engine(UC_ARCH_X86, UC_MODE_64);
+  emu::unicorn::map_guest_ram(uc.get(), ram);
+  emu::x86::load_boot_state(uc.get(), image.entry, kRam, 0, 1);
+  uc_hook hook;
+  uc_hook_add(uc.get(), &hook, UC_HOOK_INSN, reinterpret_cast<void*>(&bare_out), nullptr, 1, 0, UC_X86_INS_OUT);
+  const double start = thread_cpu_seconds();
+  ok = uc_emu_start(uc.get(), image.entry, 0, 0, 0) == UC_ERR_OK;
+  return thread_cpu_seconds() - start;
+}
+
+void compute(benchmark::State& state, bool bare) {
+  for (auto _ : state) {
+    if (bare) {
+      bool ok = false;
+      const double seconds = bare_compute_seconds(ok);
+      if (!ok) {
+        state.SkipWithError("bare Unicorn did not run the compute image");
+        break;
+      }
+      state.SetIterationTime(seconds);
+    } else {
+      const GuestRun run = run_guest("compute");
+      if (!run.ok) {
+        state.SkipWithError(run.message.c_str());
+        break;
+      }
+      state.SetIterationTime(run.cpu_seconds);
+    }
+  }
+  if (state.error_occurred()) return;
+  if (bare) {
+    describe_floor(state);
+  } else {
+    describe(state, {"emulator_runner/compute_bare", 1.2});
+  }
+}
+
 const bool registered = [] {
-  const char* modes[] = {"empty", "out", "page", "vmcall", "rdmsr"};
+  const char* modes[] = {"empty", "out", "page", "vmcall", "rdmsr", "wrmsr", "compute"};
   for (const char* mode : modes) {
-    if (!std::filesystem::exists(image(mode))) return false;
+    if (!std::filesystem::exists(image_path(mode))) return false;
   }
   auto add = [](const char* name, const char* mode, Target target) {
     benchmark::RegisterBenchmark(name, [mode, target](benchmark::State& s) { runner_op(s, mode, target); })
@@ -95,9 +154,17 @@ const bool registered = [] {
         ->Unit(benchmark::kMillisecond);
   };
   add("emulator_runner/out", "out", {});
-  add("emulator_runner/page", "page", {"emulator_runner/out", 1.15});
-  add("emulator_runner/vmcall", "vmcall", {"emulator_runner/out", 0});
-  add("emulator_runner/rdmsr", "rdmsr", {"emulator_runner/out", 0});
+  add("emulator_runner/page", "page", {"emulator_runner/out", 8});
+  add("emulator_runner/vmcall", "vmcall", {"emulator_runner/out", 8});
+  add("emulator_runner/rdmsr", "rdmsr", {"emulator_runner/out", 8});
+  add("emulator_runner/wrmsr", "wrmsr", {"emulator_runner/out", 8});
+  for (bool bare : {true, false}) {
+    benchmark::RegisterBenchmark(bare ? "emulator_runner/compute_bare" : "emulator_runner/compute",
+                                 [bare](benchmark::State& s) { compute(s, bare); })
+        ->Iterations(3)
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond);
+  }
   return true;
 }();
 

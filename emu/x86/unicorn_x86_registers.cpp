@@ -71,6 +71,14 @@ void UnicornX86Registers::set_cs(std::uint16_t selector) {
   uc_reg_write(uc_, UC_X86_REG_CS, &v);
 }
 
+void UnicornX86Registers::set_cr2(std::uint64_t value) {
+  const std::uint64_t cr3 = read(UC_X86_REG_CR3);
+  write(UC_X86_REG_CR2, value);
+  write(UC_X86_REG_CR3, cr3);
+}
+
+void UnicornX86Registers::flush_tlb() { write(UC_X86_REG_CR3, read(UC_X86_REG_CR3)); }
+
 void UnicornX86Registers::set_ss(std::uint16_t selector) {
   std::uint64_t v = selector;
   uc_reg_write(uc_, UC_X86_REG_SS, &v);

@@ -46,6 +46,13 @@ class UnicornX86Registers final : public X86Registers, public devices::X86EntryR
   std::uint16_t ss() const override { return static_cast<std::uint16_t>(read(UC_X86_REG_SS)); }
   void set_ss(std::uint16_t selector) override;
 
+  // CR2 (a page fault's address). Unicorn 2.1.1 also loads the value's low
+  // 32 bits into CR3 when CR2 is written: CR3 is put back.
+  void set_cr2(std::uint64_t value);
+  // Drops the CPU's TLB (by writing CR3 with its own value), keeping the
+  // translated code.
+  void flush_tlb();
+
   // Raw access by Unicorn register id.
   std::uint64_t read(int uc_reg) const;
   void write(int uc_reg, std::uint64_t value);

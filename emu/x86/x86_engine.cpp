@@ -63,8 +63,20 @@ struct X86Engine::Hooks {
       e.slice_.stop_before_block(uc, address - e.cs_base_);
       return;
     }
+    // Hot blocks run again and again: a direct-mapped cache of recently
+    // seen block addresses answers before the scan's set does.
+    std::uint64_t& recent = e.recent_blocks_[(address ^ (address >> 12)) % e.recent_blocks_.size()];
+    if (recent == address) return;
+    recent = address;
     e.scan_block(address, size);
   }
+  // Unicorn 2.1 write-protects a physical page for its translated code only
+  // in TLB entries made after the translation: a writable entry of another
+  // virtual alias made before keeps writing without dropping the stale
+  // code (a guest patching its code through a second mapping, as Linux's
+  // text_poke does, would run the old code). So each newly translated
+  // block drops the TLB, and every alias is looked up, and protected, again.
+  static void block_translated(uc_engine*, uc_tb*, uc_tb*, void* user) { self(user).regs_.flush_tlb(); }
   static void trapped_site(uc_engine*, std::uint64_t address, std::uint32_t, void* user) { self(user).emulate_site(address); }
   static int cpuid(uc_engine*, void* user) {
     X86Engine& e = self(user);
@@ -189,6 +201,8 @@ void X86Engine::install_hooks() {
   unicorn::check(uc_hook_add(uc, &h, UC_HOOK_INSN_INVALID, reinterpret_cast<void*>(&Hooks::invalid), this, 1, 0),
                  "invalid-instruction hook");
   unicorn::check(uc_hook_add(uc, &h, UC_HOOK_INTR, reinterpret_cast<void*>(&Hooks::intr), this, 1, 0), "interrupt hook");
+  unicorn::check(uc_hook_add(uc, &h, UC_HOOK_EDGE_GENERATED, reinterpret_cast<void*>(&Hooks::block_translated), this, 1, 0),
+                 "translation hook");
   unicorn::check(uc_hook_add(uc, &h, UC_HOOK_MEM_UNMAPPED, reinterpret_cast<void*>(&Hooks::unmapped), this, 1, 0),
                  "unmapped-memory hook");
   unicorn::check(uc_mmio_map(uc, kXapicBase, kXapicSize, &Hooks::apic_read, this, &Hooks::apic_write, this),
@@ -337,11 +351,6 @@ bool X86Engine::interrupt_window_at(std::uint64_t block) {
 }
 
 void X86Engine::scan_block(std::uint64_t address, std::uint32_t size) {
-  // Hot blocks run again and again: a direct-mapped cache of recently seen
-  // block addresses answers before the set does.
-  std::uint64_t& recent = recent_blocks_[(address ^ (address >> 12)) % recent_blocks_.size()];
-  if (recent == address) return;
-  recent = address;
   if (!scanned_blocks_.insert(address).second) return;
   std::vector<std::uint8_t> code(size);
   if (!read_code(address, code)) return;
@@ -554,7 +563,7 @@ bool X86Engine::deliver(const devices::X86Event& event) {
         }
         const bool promote = current.kind == devices::X86EventKind::exception &&
                              (current.vector == 0 || (current.vector >= 10 && current.vector <= 14));
-        regs_.write(UC_X86_REG_CR2, result.fault_address);
+        regs_.set_cr2(result.fault_address);
         current = promote ? devices::X86Event{devices::x86_vector::kDoubleFault, devices::X86EventKind::exception, 0}
                           : devices::X86Event{devices::x86_vector::kPageFault, devices::X86EventKind::exception,
                                               memory.fault.error_code};
