@@ -64,7 +64,7 @@ inline constexpr LinuxBootArea kLinuxBootArea{};
 struct LinuxBootConfig {
   std::uint64_t ram_bytes = 0;            // RAM is [0, ram_bytes)
   std::string command_line;
-  std::span<const std::uint8_t> initrd;   // empty: none
+  std::span<const std::uint8_t> initrd;   // empty: none; read during the call only
   std::uint64_t rsdp_gpa = 0;             // 0: none given (Linux then scans for it)
   std::vector<E820Entry> carve_outs;      // e.g. the ACPI tables (kAcpi); the legacy BIOS hole is always added
   LinuxBootArea area = kLinuxBootArea;
