@@ -1,0 +1,50 @@
+// acpi_table_files: writes each table of the pc platform's ACPI image to
+// its own file (rsdp.dat, facs.dat, xsdt.dat, facp.dat, apic.dat,
+// dsdt.dat) so that acpica-tools can check them (tests/linux/iasl-roundtrip).
+// Usage: acpi_table_files OUTDIR [--vps N] [--hardware-reduced] [--vmbus-mmio]
+#include <cctype>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "devices/pc/acpi_tables.h"
+
+int main(int argc, char** argv) {
+  try {
+    if (argc < 2) {
+      std::fprintf(stderr, "usage: acpi_table_files OUTDIR [--vps N] [--hardware-reduced] [--vmbus-mmio]\n");
+      return 2;
+    }
+    softsynic::devices::PcAcpiConfig config;
+    for (int i = 2; i < argc; ++i) {
+      const std::string arg = argv[i];
+      if (arg == "--vps" && i + 1 < argc) {
+        config.vp_count = static_cast<std::uint32_t>(std::stoul(argv[++i]));
+      } else if (arg == "--hardware-reduced") {
+        config.hardware_reduced = true;
+      } else if (arg == "--vmbus-mmio") {
+        config.vmbus_mmio = softsynic::devices::PcAcpiConfig::Range{0xF800'0000, 0x0400'0000};
+      } else {
+        std::fprintf(stderr, "acpi_table_files: unknown option %s\n", arg.c_str());
+        return 2;
+      }
+    }
+    const std::filesystem::path dir = argv[1];
+    std::filesystem::create_directories(dir);
+    const auto tables = softsynic::devices::build_pc_acpi(config, 0xE0000);
+    for (const auto& t : tables.tables) {
+      std::string name = t.signature == "RSD PTR " ? "rsdp" : t.signature;
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::ofstream out(dir / (name + ".dat"), std::ios::binary);
+      out.write(reinterpret_cast<const char*>(tables.bytes.data() + t.offset), static_cast<std::streamsize>(t.length));
+      if (!out) throw std::runtime_error("cannot write " + (dir / (name + ".dat")).string());
+      std::printf("%s\n", (dir / (name + ".dat")).c_str());
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "acpi_table_files: %s\n", e.what());
+    return 1;
+  }
+}
