@@ -18,6 +18,7 @@
 #include "emu/host_test_ports.h"
 #include "emu/host_time_source.h"
 #include "emu/image_loader.h"
+#include "emu/pc/linux_platform.h"
 #include "emu/pc/multiboot.h"
 #include "emu/monitor_page_watch.h"
 #include "synic/executor.h"
@@ -260,6 +261,28 @@ Runner::Impl::Impl(RunnerOptions o)
 
   console_lines.resize(options.vps);
   parked = std::make_unique<std::atomic<bool>[]>(options.vps);
+  if (options.platform == Platform::pc && options.linux_kernel) {
+    // The BSP enters the kernel as its boot protocol says; the APs wait for
+    // INIT/SIPI.
+    const LinuxStart start = load_linux(options.image, options.initrd, ram, options.memory, options.vps, options.arguments);
+    for (std::uint32_t vp = 0; vp < options.vps; ++vp) {
+      EngineConfig ec;
+      ec.vp_index = vp;
+      ec.entry = start.entry;
+      if (vp != 0) {
+        ec.start = StartMode::wait_for_startup;
+      } else if (start.long_mode) {
+        ec.start = StartMode::long_mode;
+        ec.long_mode = *start.long_mode;
+      } else {
+        ec.start = StartMode::multiboot;
+        ec.multiboot_info = start.ebx;
+        ec.boot_magic = 0;
+      }
+      engines.push_back(machine->make_engine(ec));
+    }
+    return;
+  }
   if (options.platform == Platform::pc) {
     // The BSP boots the kernel; the APs wait for INIT/SIPI.
     const MultibootKernel kernel = load_multiboot(options.image, ram, options.memory, options.arguments);
@@ -452,7 +475,13 @@ void Runner::Impl::fire_due() {
 bool Runner::Impl::jump_to_next_deadline() {
   auto deadline = next_deadline();
   if (!deadline) {
-    finish(RunOutcome::deadlock, 0, "every VP is halted and no interrupt is pending");
+    // Where each VP stopped: a guest that halts for good usually says why
+    // just before.
+    std::string where;
+    for (const auto& engine : engines) {
+      where += "\n  vp" + std::to_string(engine->vp_index()) + ": " + engine->registers().to_string();
+    }
+    finish(RunOutcome::deadlock, 0, "every VP is halted and no interrupt is pending" + where);
     return false;
   }
   const std::uint64_t blocks = total_blocks.load();

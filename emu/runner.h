@@ -40,6 +40,11 @@ struct RunnerOptions {
   // (the test device's connections are not in the trace format).
   Platform platform = Platform::bare;
   std::string arguments;
+  // pc: `image` is a Linux kernel (a bzImage, or a vmlinux with its PVH
+  // entry) booted by its boot protocol with ACPI tables (docs/LINUX_GUEST.md);
+  // `arguments` is its whole command line, `initrd` an optional initramfs.
+  bool linux_kernel = false;
+  std::string initrd;
   std::uint32_t vps = 1;
   std::uint64_t memory = 64ull << 20;  // bytes of RAM from memory_layout(arch).ram_base
   std::string image;                   // path: ELF (by magic) or flat binary

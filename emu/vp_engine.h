@@ -138,6 +138,17 @@ enum class StartMode {
   boot_contract,     // the boot contract above, at entry
   multiboot,         // pc: flat 32-bit protected mode at entry, EBX = multiboot_info
   wait_for_startup,  // pc APs: halted until INIT/SIPI start them in real mode
+  long_mode,         // pc: 64-bit mode at entry with the tables of `long_mode` (Linux's 64-bit boot protocol)
+};
+
+// StartMode::long_mode: the tables a loader wrote and RSI.
+struct LongModeStart {
+  std::uint64_t cr3 = 0;
+  std::uint64_t gdt_base = 0;
+  std::uint16_t gdt_limit = 0;
+  std::uint16_t code_selector = 0;
+  std::uint16_t data_selector = 0;
+  std::uint64_t rsi = 0;
 };
 
 // Per VP.
@@ -146,7 +157,9 @@ struct EngineConfig {
   std::uint64_t entry = 0;      // first instruction
   std::uint64_t stack_top = 0;  // initial stack pointer (boot_contract)
   StartMode start = StartMode::boot_contract;
-  std::uint32_t multiboot_info = 0;  // multiboot: the information structure's address
+  std::uint32_t multiboot_info = 0;  // multiboot: the information structure's address (EBX)
+  std::uint32_t boot_magic = 0x2BAD'B002;  // multiboot: EAX (the multiboot magic; a PVH entry ignores it)
+  LongModeStart long_mode{};         // long_mode
 };
 
 // A readable register dump for logs and fault messages.

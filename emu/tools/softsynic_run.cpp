@@ -46,6 +46,7 @@ void usage(std::FILE* to) {
   std::fprintf(to,
                "usage: softsynic-run [options] --image FILE\n"
                "       softsynic-run --platform pc [options] --kernel FILE [--append ARGS]\n"
+               "       softsynic-run --platform pc [options] --linux FILE [--initrd FILE] [--append ARGS]\n"
                "  --arch x86_64|aarch64   guest architecture (default x86_64)\n"
                "  --platform bare|pc      bare: the runner's boot contract (default); pc: a PC that\n"
                "                          boots a multiboot kernel (x86_64; docs/PC_PLATFORM.md)\n"
@@ -53,7 +54,11 @@ void usage(std::FILE* to) {
                "  --memory SIZE           guest RAM, e.g. 64M, 1G (default 64M)\n"
                "  --image FILE            ELF64 executable or flat binary (bare)\n"
                "  --kernel FILE           multiboot v1 kernel, ELF32/ELF64 or a.out kludge (pc)\n"
-               "  --append ARGS           the kernel's command line after its path (pc)\n"
+               "  --linux FILE            Linux kernel: bzImage, or vmlinux with its PVH entry (pc;\n"
+               "                          docs/LINUX_GUEST.md)\n"
+               "  --initrd FILE           initramfs for --linux\n"
+               "  --append ARGS           multiboot: the command line after the kernel's path; Linux:\n"
+               "                          the whole command line (pc)\n"
                "  --feature-off NAME      hide a hypervisor feature (repeatable):");
   for (const auto& f : softsynic::hv_feature_names()) std::fprintf(to, " %.*s", static_cast<int>(f.name.size()), f.name.data());
   std::fprintf(to,
@@ -219,6 +224,8 @@ int main(int argc, char** argv) {
     ("arch", arg<ArchName>())
     ("platform", arg<Choice<kPlatforms>>())
     ("kernel", arg<Text>())
+    ("linux", arg<Text>())
+    ("initrd", arg<Text>())
     ("append", arg<Text>())
     ("vps", arg<Number<1, 255>>())
     ("memory", arg<Size>())
@@ -268,6 +275,21 @@ int main(int argc, char** argv) {
   }
   std::string kernel;
   if (auto* v = given<Text>(vm, "kernel")) kernel = v->value;
+  if (auto* v = given<Text>(vm, "linux")) {
+    if (!kernel.empty()) {
+      std::fprintf(stderr, "softsynic-run: --kernel (multiboot) and --linux exclude each other\n");
+      return kUsageError;
+    }
+    kernel = v->value;
+    options.linux_kernel = true;
+  }
+  if (auto* v = given<Text>(vm, "initrd")) {
+    if (!options.linux_kernel) {
+      std::fprintf(stderr, "softsynic-run: --initrd goes with --linux\n");
+      return kUsageError;
+    }
+    options.initrd = v->value;
+  }
   if (auto* v = given<Text>(vm, "append")) options.arguments = v->value;
   if (auto* v = given<Number<1, 255>>(vm, "vps")) options.vps = static_cast<std::uint32_t>(v->value);
   if (auto* v = given<Size>(vm, "memory")) options.memory = v->bytes;
@@ -284,8 +306,8 @@ int main(int argc, char** argv) {
   if (auto* v = given<Choice<kClocks>>(vm, "clock")) options.host_clock = v->value == "host";
   const bool pc = options.platform == softsynic::emu::Platform::pc;
   if (pc != !kernel.empty() || (pc && !options.image.empty()) || (!pc && !options.arguments.empty())) {
-    std::fprintf(stderr, "softsynic-run: --kernel and --append go with --platform pc, --image with the bare "
-                         "platform\n");
+    std::fprintf(stderr, "softsynic-run: --kernel, --linux and --append go with --platform pc, --image with the "
+                         "bare platform\n");
     return kUsageError;
   }
   if (pc) options.image = kernel;
@@ -297,8 +319,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "softsynic-run: the bare platform has at most 64 VPs\n");
     return kUsageError;
   }
-  if (pc && (vmbus_echo || !record_path.empty())) {
-    std::fprintf(stderr, "softsynic-run: --platform pc takes neither --device nor --record (use --timeline)\n");
+  if (pc && !record_path.empty()) {
+    std::fprintf(stderr, "softsynic-run: --platform pc takes no --record (use --timeline)\n");
     return kUsageError;
   }
   if (vmbus_echo && !record_path.empty()) {

@@ -57,8 +57,8 @@ void load_long_mode(uc_engine* uc, const LongModeTables& tables, std::uint64_t e
   uc_x86_msr efer{kEferMsr, kEferLmeLma};
   unicorn::check(uc_reg_write(uc, UC_X86_REG_MSR, &efer), "EFER");
   write_reg(uc, UC_X86_REG_CR0, kCr0Pe | kCr0Et | kCr0Pg, "CR0");
-  write_reg(uc, UC_X86_REG_CS, kCodeSelector, "CS");
-  for (int seg : {UC_X86_REG_SS, UC_X86_REG_DS, UC_X86_REG_ES}) write_reg(uc, seg, kDataSelector, "data segment");
+  write_reg(uc, UC_X86_REG_CS, tables.code_selector, "CS");
+  for (int seg : {UC_X86_REG_SS, UC_X86_REG_DS, UC_X86_REG_ES}) write_reg(uc, seg, tables.data_selector, "data segment");
   write_reg(uc, UC_X86_REG_RFLAGS, 0x2, "RFLAGS");
   write_reg(uc, UC_X86_REG_RIP, entry, "RIP");
   write_reg(uc, UC_X86_REG_RSP, stack_top, "RSP");

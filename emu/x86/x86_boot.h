@@ -45,6 +45,8 @@ struct LongModeTables {
   std::uint64_t gdt_base;
   std::uint16_t gdt_limit;
   std::uint64_t pml4;
+  std::uint16_t code_selector = kCodeSelector;
+  std::uint16_t data_selector = kDataSelector;
 };
 inline constexpr LongModeTables kRamBootTables{kGdtGpa, 3 * 8 - 1, kPml4Gpa};
 

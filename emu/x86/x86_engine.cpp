@@ -168,11 +168,18 @@ X86Engine::X86Engine(X86Machine& machine, const EngineConfig& config)
       if (!waiting_for_sipi_) {
         PcStart start;
         start.entry = static_cast<std::uint32_t>(config.entry);
-        start.eax = kMultibootBootMagic;
+        start.eax = config.boot_magic;
         start.ebx = config.multiboot_info;
         firmware_->prepare(uc_.get(), start);
       }
       break;
+    case StartMode::long_mode: {
+      const LongModeStart& lm = config.long_mode;
+      load_long_mode(uc_.get(), LongModeTables{lm.gdt_base, lm.gdt_limit, lm.cr3, lm.code_selector, lm.data_selector},
+                     config.entry, 0);
+      regs_.write(UC_X86_REG_RSI, lm.rsi);
+      break;
+    }
     case StartMode::boot_contract:
     default:
       load_boot_state(uc_.get(), config.entry, config.stack_top, vp_, machine_.config().vp_count);

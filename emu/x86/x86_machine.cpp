@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "devices/pc/acpi_pm_device.h"
 #include "devices/pc/fw_cfg.h"
 #include "devices/pc/hyperv_test_device.h"
 #include "devices/pc/legacy_pc_ports.h"
@@ -97,6 +98,10 @@ void X86Machine::add_platform_devices() {
   add(LegacyPic::kMasterBase, LegacyPic::kPortCount, std::move(pic));
   add(HypervTestDevice::kPort, HypervTestDevice::kPortCount,
       std::make_unique<HypervTestDevice>(*config_.partition, config_.device_log));
+  // ACPI power-off (S5) ends the run with status 0 (the FADT's ports).
+  auto pm = std::make_unique<AcpiPmDevice>(acpi::PmLayout{}, [&host](std::uint32_t vp) { host.guest_exit(vp, 0); });
+  pm->attach(io_);
+  devices_.push_back(std::move(pm));
 }
 
 std::unique_ptr<VpEngine> X86Machine::make_engine(const EngineConfig& config) {
