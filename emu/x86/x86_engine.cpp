@@ -516,6 +516,17 @@ void X86Engine::handle_cpu_exception(std::uint32_t intno) {
   const bool software = have_before && ((intno == 3 && before[1] == kInt3Opcode) ||
                                         (before[0] == kIntOpcode && before[1] == intno));
   event.kind = software ? devices::X86EventKind::software_interrupt : devices::X86EventKind::exception;
+  // Unicorn never delivers an event, so a #DF it reports is never real: an
+  // in-flight state that our hook did not see (Linux's PVH entry leaves one
+  // on its switch to long mode) turned a fault into it. Clear the state and
+  // run the instruction again: it faults as itself. (Twice at the same RIP
+  // is delivered as #DF, so a loop cannot form.)
+  if (!software && event.vector == devices::x86_vector::kDoubleFault) {
+    exception_state_.take(uc_.get());
+    if (std::exchange(double_fault_rip_, rip) != rip) return;
+  } else {
+    double_fault_rip_.reset();
+  }
   // The error code (a #PF's P/W/U/I bits) and the CPU's in-flight state,
   // which must not turn the guest's next, unrelated fault into #DF.
   if (!software && devices::x86_exception_has_error_code(event.vector)) {

@@ -167,6 +167,7 @@ class X86Engine final : public VpEngine {
   std::optional<std::uint64_t> resume_after_invalid_;
   bool stale_invalid_opcode_ = false;          // Unicorn will raise the handled #UD once more
   bool triple_fault_ = false;
+  std::optional<std::uint64_t> double_fault_rip_;  // where Unicorn last reported #DF
   std::uint64_t tsc_tick_ = ~std::uint64_t{0};  // reference time of the last TSC read
   std::uint64_t tsc_within_tick_ = 0;
   std::optional<std::string> fault_;
