@@ -12,7 +12,6 @@ using namespace softsynic;
 using namespace softsynic::test;
 
 namespace {
-constexpr auto kTimerExpired = static_cast<std::uint32_t>(HvMessageType::timer_expired);
 constexpr std::uint32_t kHostType = 0x42;
 const std::byte kHostPayload[] = {std::byte{0xAB}};
 
