@@ -13,6 +13,7 @@
 // Threading: a value type; copy it into the hypervisor objects.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -57,6 +58,11 @@ struct HvConfig {
   // local APIC timer's input clock (5 ns per tick).
   std::uint64_t tsc_frequency_hz = 1'000'000'000;
   std::uint64_t apic_frequency_hz = 200'000'000;
+  // x86-64: the hypercall page's first bytes when the emulator traps some
+  // other instruction more cheaply than VMCALL/VMMCALL (the reference
+  // emulator uses `out imm8, eax; ret`); nullopt: the vendor's instruction
+  // and `ret`. The rest of the page is INT3.
+  std::optional<std::array<std::uint8_t, 4>> hypercall_code;
   friend constexpr bool operator==(const HvConfig&, const HvConfig&) = default;
 };
 

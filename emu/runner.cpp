@@ -79,6 +79,8 @@ int exit_status(const RunResult& result) {
       return static_cast<int>(result.exit_code & 0xFF);
     case RunOutcome::guest_fault:
       return kExitGuestFault;
+    case RunOutcome::triple_fault:
+      return kExitTripleFault;
     case RunOutcome::timeout:
       return kExitTimeout;
     case RunOutcome::deadlock:
@@ -433,7 +435,8 @@ void Runner::Impl::run_slice(std::uint32_t vp) {
       if (engine.interrupt_pending() && parked[vp].exchange(false, std::memory_order_acq_rel)) post_slice(vp);
       break;
     case StopReason::guest_fault:
-      finish(RunOutcome::guest_fault, 0,
+    case StopReason::triple_fault:
+      finish(slice.reason == StopReason::triple_fault ? RunOutcome::triple_fault : RunOutcome::guest_fault, 0,
              "vp" + std::to_string(vp) + " guest fault: " + slice.fault + "\n  " + engine.registers().to_string());
       break;
     case StopReason::exit_requested:

@@ -67,7 +67,8 @@ struct RunnerOptions {
 
 enum class RunOutcome {
   guest_exit,   // the guest wrote the exit device
-  guest_fault,  // unmapped access, triple fault, broken IDT, ...
+  guest_fault,   // unmapped access, broken IDT, an exception before long mode, ...
+  triple_fault,  // x86: a fault while delivering #DF (the message has the registers)
   timeout,      // --timeout reached
   deadlock,     // every VP halted, no interrupt pending, no deadline
   host_error,   // the runner itself failed (bad image, ...)
@@ -86,6 +87,7 @@ struct RunResult {
 inline constexpr int kExitHostError = 120;
 inline constexpr int kExitGuestFault = 121;
 inline constexpr int kExitDeadlock = 122;
+inline constexpr int kExitTripleFault = 123;
 inline constexpr int kExitTimeout = 124;
 int exit_status(const RunResult& result);
 

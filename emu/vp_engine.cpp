@@ -32,6 +32,8 @@ std::string_view stop_reason_name(StopReason reason) {
       return "slice_budget";
     case StopReason::guest_fault:
       return "guest_fault";
+    case StopReason::triple_fault:
+      return "triple_fault";
     default:
       return "unknown";
   }

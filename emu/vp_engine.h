@@ -51,7 +51,8 @@ enum class StopReason {
   halted,          // HLT / WFI: nothing to run until an interrupt (or a deadline)
   exit_requested,  // request_stop(), the exit device, or a fatal host error
   slice_budget,    // the block budget ran out; the VP is still runnable
-  guest_fault,     // the guest cannot go on (unmapped access, triple fault, ...)
+  guest_fault,     // the guest cannot go on (unmapped access, a broken IDT, ...)
+  triple_fault,    // x86: a fault while delivering #DF (the CPU would shut down)
 };
 
 std::string_view stop_reason_name(StopReason reason);

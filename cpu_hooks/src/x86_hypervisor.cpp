@@ -126,7 +126,7 @@ struct X86Hypervisor::Impl final : MsrHandler {
   bool fill_page(std::uint64_t gpa) {
     std::array<std::byte, kHvPageSize> page;
     page.fill(std::byte{kInt3});
-    const auto prologue = hypercall_page_prologue(config.vendor);
+    const auto prologue = config.hypercall_code.value_or(hypercall_page_prologue(config.vendor));
     for (std::size_t i = 0; i < prologue.size(); ++i) page[i] = std::byte{prologue[i]};
     return registers.partition().memory().write(gpa, page);
   }

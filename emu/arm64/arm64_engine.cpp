@@ -116,7 +116,7 @@ Arm64Engine::Arm64Engine(Arm64Machine& machine, const EngineConfig& config)
       uc_(unicorn::open_engine(UC_ARCH_ARM64, UC_MODE_ARM)),
       regs_(uc_.get()),
       line_(machine.line(config.vp_index)),
-      monitor_hook_(machine.config().monitor, machine.config().monitor_pages, machine.config().ram,
+      monitor_hook_(machine.config().monitor, machine.config().monitor_pages,
                     [this] { machine_.config().host->deadline_armed(vp_); }),
       observer_(machine.config().cpu_observer) {
   unicorn::check(uc_ctl_set_cpu_model(uc_.get(), UC_CPU_ARM64_A72), "ARM64 CPU model");

@@ -11,6 +11,7 @@
 // 120 host error (bad image, bad option value), 121 guest fault, 122
 // deadlock, 124 timeout, 2 usage error.
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -18,7 +19,11 @@
 #include <iostream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
+
+#include <boost/any.hpp>
+#include <boost/program_options.hpp>
 
 #include "cpu_hooks/hv_config.h"
 #include "emu/host_ports.h"
@@ -32,6 +37,7 @@
 
 namespace {
 
+namespace po = boost::program_options;
 using softsynic::emu::Arch;
 
 constexpr int kUsageError = 2;
@@ -97,89 +103,185 @@ bool parse_size(std::string_view s, std::uint64_t& out) {
   return true;
 }
 
+// Option value types. Boost.Program_options calls validate() (below) for
+// each occurrence; every one of them stores its value over an earlier one,
+// so a repeated option keeps its last value (scripts append options to a
+// base command line), and --feature-off collects every name.
+
+// A refused value whose message is complete as it stands: printed without
+// the usage text.
+class Refused : public po::error {
+ public:
+  using po::error::error;
+};
+
+template <std::uint64_t Min, std::uint64_t Max>
+struct Number {
+  std::uint64_t value = 0;
+};
+struct Size {
+  std::uint64_t bytes = 0;
+};
+struct Seconds {
+  double value = 0;
+};
+struct Text {
+  std::string value;
+};
+struct Flag {};
+struct ArchName {
+  Arch value = Arch::x86_64;
+};
+struct FeaturesOff {
+  std::vector<std::string> names;
+};
+// One of a fixed set of words (--platform, --clock, --device).
+template <const char* const* Words>
+struct Choice {
+  std::string value;
+};
+constexpr const char* kPlatforms[] = {"bare", "pc", nullptr};
+constexpr const char* kClocks[] = {"virtual", "host", nullptr};
+constexpr const char* kDevices[] = {"vmbus-echo", nullptr};
+
+const std::string& single(const std::vector<std::string>& values) {
+  return po::validators::get_single_string(values);
+}
+
+template <std::uint64_t Min, std::uint64_t Max>
+void validate(boost::any& v, const std::vector<std::string>& values, Number<Min, Max>*, int) {
+  std::uint64_t n = 0;
+  if (!parse_u64(single(values), n) || n < Min || n > Max) throw po::invalid_option_value(single(values));
+  v = Number<Min, Max>{n};
+}
+void validate(boost::any& v, const std::vector<std::string>& values, Size*, int) {
+  std::uint64_t n = 0;
+  if (!parse_size(single(values), n)) throw po::invalid_option_value(single(values));
+  v = Size{n};
+}
+void validate(boost::any& v, const std::vector<std::string>& values, Seconds*, int) {
+  const std::string& s = single(values);
+  char* end = nullptr;
+  const double seconds = std::strtod(s.c_str(), &end);
+  if (end == s.c_str() || *end != '\0' || !(seconds > 0)) throw Refused("bad --timeout");
+  v = Seconds{seconds};
+}
+void validate(boost::any& v, const std::vector<std::string>& values, Text*, int) { v = Text{single(values)}; }
+void validate(boost::any& v, const std::vector<std::string>&, Flag*, int) { v = Flag{}; }
+void validate(boost::any& v, const std::vector<std::string>& values, ArchName*, int) {
+  const std::string& s = single(values);
+  auto arch = softsynic::emu::arch_from_name(s);
+  if (!arch) throw Refused("unknown architecture '" + s + "'");
+  v = ArchName{*arch};
+}
+void validate(boost::any& v, const std::vector<std::string>& values, FeaturesOff*, int) {
+  const std::string& s = single(values);
+  softsynic::HvFeatures probe;
+  if (!softsynic::set_hv_feature(probe, s, false)) throw Refused("unknown feature '" + s + "' (see --help)");
+  FeaturesOff all = v.empty() ? FeaturesOff{} : boost::any_cast<FeaturesOff>(v);
+  all.names.push_back(s);
+  v = std::move(all);
+}
+template <const char* const* Words>
+void validate(boost::any& v, const std::vector<std::string>& values, Choice<Words>*, int) {
+  const std::string& s = single(values);
+  for (const char* const* w = Words; *w != nullptr; ++w) {
+    if (s == *w) {
+      v = Choice<Words>{s};
+      return;
+    }
+  }
+  throw po::invalid_option_value(s);
+}
+
+template <class T>
+po::typed_value<T>* arg() {
+  return po::value<T>();
+}
+po::typed_value<Flag>* flag() { return po::value<Flag>()->zero_tokens(); }
+
+// The value of `name` if given.
+template <class T>
+const T* given(const po::variables_map& vm, const char* name) {
+  auto it = vm.find(name);
+  return it == vm.end() ? nullptr : &it->second.as<T>();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   softsynic::emu::RunnerOptions options;
-  std::string record_path;
-  std::string timeline_path;
-  bool log = false;
-  bool vmbus_echo = false;
-  bool vmbus_log = false;
-  std::string kernel;
-  std::vector<std::string_view> args(argv + 1, argv + argc);
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string_view a = args[i];
-    auto value = [&](std::string_view& v) {
-      if (i + 1 >= args.size()) return false;
-      v = args[++i];
-      return true;
-    };
-    std::string_view v;
-    std::uint64_t n = 0;
-    if (a == "-h" || a == "--help") {
-      usage(stdout);
-      return 0;
-    } else if (a == "--log") {
-      log = true;
-    } else if (a == "--arch" && value(v)) {
-      auto arch = softsynic::emu::arch_from_name(v);
-      if (!arch) {
-        std::fprintf(stderr, "softsynic-run: unknown architecture '%.*s'\n", static_cast<int>(v.size()), v.data());
-        return kUsageError;
-      }
-      options.arch = *arch;
-    } else if (a == "--platform" && value(v) && (v == "bare" || v == "pc")) {
-      options.platform = v == "pc" ? softsynic::emu::Platform::pc : softsynic::emu::Platform::bare;
-    } else if (a == "--kernel" && value(v)) {
-      kernel = std::string(v);
-    } else if (a == "--append" && value(v)) {
-      options.arguments = std::string(v);
-    } else if (a == "--vps" && value(v) && parse_u64(v, n) && n >= 1 && n <= 255) {
-      options.vps = static_cast<std::uint32_t>(n);
-    } else if (a == "--memory" && value(v) && parse_size(v, n)) {
-      options.memory = n;
-    } else if (a == "--image" && value(v)) {
-      options.image = std::string(v);
-    } else if (a == "--feature-off" && value(v)) {
-      softsynic::HvFeatures probe;
-      if (!softsynic::set_hv_feature(probe, v, false)) {
-        std::fprintf(stderr, "softsynic-run: unknown feature '%.*s' (see --help)\n", static_cast<int>(v.size()), v.data());
-        return kUsageError;
-      }
-      options.features_off.emplace_back(v);
-    } else if (a == "--record" && value(v)) {
-      record_path = std::string(v);
-    } else if (a == "--timeline" && value(v)) {
-      timeline_path = std::string(v);
-    } else if (a == "--timeout" && value(v)) {
-      char* end = nullptr;
-      std::string s(v);
-      options.timeout_seconds = std::strtod(s.c_str(), &end);
-      if (end == s.c_str() || *end != '\0' || options.timeout_seconds <= 0) {
-        std::fprintf(stderr, "softsynic-run: bad --timeout\n");
-        return kUsageError;
-      }
-    } else if (a == "--timeout-blocks" && value(v) && parse_u64(v, n) && n > 0) {
-      options.timeout_blocks = n;
-    } else if (a == "--slice-blocks" && value(v) && parse_u64(v, n) && n > 0) {
-      options.slice_blocks = n;
-    } else if (a == "--threads" && value(v) && parse_u64(v, n) && n <= 64) {
-      options.threads = static_cast<unsigned>(n);
-    } else if (a == "--clock" && value(v) && (v == "virtual" || v == "host")) {
-      options.host_clock = v == "host";
+  po::options_description described;
+  // The help text is usage()'s; the descriptions here stay empty.
+  described.add_options()
+    ("help,h", flag())
+    ("log", flag())
+    ("arch", arg<ArchName>())
+    ("platform", arg<Choice<kPlatforms>>())
+    ("kernel", arg<Text>())
+    ("append", arg<Text>())
+    ("vps", arg<Number<1, 255>>())
+    ("memory", arg<Size>())
+    ("image", arg<Text>())
+    ("feature-off", arg<FeaturesOff>())
+    ("record", arg<Text>())
+    ("timeline", arg<Text>())
+    ("timeout", arg<Seconds>())
+    ("timeout-blocks", arg<Number<1, UINT64_MAX>>())
+    ("slice-blocks", arg<Number<1, UINT64_MAX>>())
+    ("threads", arg<Number<0, 64>>())
+    ("clock", arg<Choice<kClocks>>());
 #ifdef SOFTSYNIC_RUN_HAVE_VMBUS
-    } else if (a == "--device" && value(v) && v == "vmbus-echo") {
-      vmbus_echo = true;
-    } else if (a == "--vmbus-log") {
-      vmbus_log = true;
+  described.add_options()
+    ("device", arg<Choice<kDevices>>())
+    ("vmbus-log", flag());
+#else
+  static_cast<void>(kDevices);
 #endif
-    } else {
-      std::fprintf(stderr, "softsynic-run: bad argument '%.*s'\n", static_cast<int>(a.size()), a.data());
-      usage(stderr);
-      return kUsageError;
-    }
+  po::variables_map vm;
+  try {
+    // No abbreviated option names, no positional arguments.
+    po::store(po::command_line_parser(argc, argv)
+                  .options(described)
+                  .positional(po::positional_options_description())
+                  .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
+                  .run(),
+              vm);
+  } catch (const Refused& e) {
+    std::fprintf(stderr, "softsynic-run: %s\n", e.what());
+    return kUsageError;
+  } catch (const po::error& e) {
+    std::fprintf(stderr, "softsynic-run: %s\n", e.what());
+    usage(stderr);
+    return kUsageError;
   }
+  if (vm.count("help") != 0) {
+    usage(stdout);
+    return 0;
+  }
+  const bool log = vm.count("log") != 0;
+  const bool vmbus_echo = vm.count("device") != 0;
+  const bool vmbus_log = vm.count("vmbus-log") != 0;
+  if (auto* v = given<ArchName>(vm, "arch")) options.arch = v->value;
+  if (auto* v = given<Choice<kPlatforms>>(vm, "platform")) {
+    options.platform = v->value == "pc" ? softsynic::emu::Platform::pc : softsynic::emu::Platform::bare;
+  }
+  std::string kernel;
+  if (auto* v = given<Text>(vm, "kernel")) kernel = v->value;
+  if (auto* v = given<Text>(vm, "append")) options.arguments = v->value;
+  if (auto* v = given<Number<1, 255>>(vm, "vps")) options.vps = static_cast<std::uint32_t>(v->value);
+  if (auto* v = given<Size>(vm, "memory")) options.memory = v->bytes;
+  if (auto* v = given<Text>(vm, "image")) options.image = v->value;
+  if (auto* v = given<FeaturesOff>(vm, "feature-off")) options.features_off = v->names;
+  std::string record_path;
+  if (auto* v = given<Text>(vm, "record")) record_path = v->value;
+  std::string timeline_path;
+  if (auto* v = given<Text>(vm, "timeline")) timeline_path = v->value;
+  if (auto* v = given<Seconds>(vm, "timeout")) options.timeout_seconds = v->value;
+  if (auto* v = given<Number<1, UINT64_MAX>>(vm, "timeout-blocks")) options.timeout_blocks = v->value;
+  if (auto* v = given<Number<1, UINT64_MAX>>(vm, "slice-blocks")) options.slice_blocks = v->value;
+  if (auto* v = given<Number<0, 64>>(vm, "threads")) options.threads = static_cast<unsigned>(v->value);
+  if (auto* v = given<Choice<kClocks>>(vm, "clock")) options.host_clock = v->value == "host";
   const bool pc = options.platform == softsynic::emu::Platform::pc;
   if (pc != !kernel.empty() || (pc && !options.image.empty()) || (!pc && !options.arguments.empty())) {
     std::fprintf(stderr, "softsynic-run: --kernel and --append go with --platform pc, --image with the bare "

@@ -1,5 +1,6 @@
 // CodeInvalidations: guest code ranges whose translations an engine must
-// drop before it next runs (VpEngine::invalidate_code). Ranges may arrive
+// drop before it next runs (VpEngine::invalidate_code). The ranges are
+// kept for diagnostics only: applying them drops everything. Ranges may arrive
 // from any thread while the engine runs; they are applied between two
 // uc_emu_start calls only, as dropping translations while a block of them
 // executes is not something to rely on.
@@ -27,25 +28,18 @@ class CodeInvalidations {
 
   bool pending() const { return pending_.load(std::memory_order_acquire); }
 
-  // Drops the translations of every queued range from `uc` and calls
-  // also(gpa, size) for each (engines that keep per-block state). Returns
+  // Drops every translation of `uc` when a range was queued (Unicorn 2.1
+  // finds translated code by virtual address, and any virtual page may
+  // map a guest-physical range, so nothing narrower is safe). Returns
   // false when nothing was queued.
-  template <typename F>
-  bool apply(uc_engine* uc, F&& also) {
+  bool apply(uc_engine* uc) {
     if (!pending_.exchange(false, std::memory_order_acq_rel)) return false;
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
     {
       std::lock_guard lock(mutex_);
-      ranges.swap(ranges_);
+      ranges_.clear();
     }
-    for (auto [gpa, size] : ranges) {
-      remove_cache(uc, gpa, size);
-      also(gpa, size);
-    }
+    flush_code(uc);
     return true;
-  }
-  bool apply(uc_engine* uc) {
-    return apply(uc, [](std::uint64_t, std::uint64_t) {});
   }
 
  private:

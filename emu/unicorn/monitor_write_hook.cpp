@@ -27,11 +27,8 @@ void MonitorWriteHook::sync(uc_engine* uc) {
           "monitor page write hook");
     hooked_ = page;
   }
-  // Code translated before the change might not call the new hook. (A
-  // whole-cache flush would reset Unicorn's 1 GiB code buffer: seconds.)
-  if (ram_ != nullptr) {
-    for (const auto& region : ram_->regions()) remove_cache(uc, region.gpa, region.size);
-  }
+  // Code translated before the change might not call the new hook.
+  flush_code(uc);
 }
 
 void MonitorWriteHook::on_write(uc_engine*, uc_mem_type, std::uint64_t address, int size, std::int64_t, void* user) {

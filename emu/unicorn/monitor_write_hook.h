@@ -40,11 +40,9 @@ namespace softsynic::emu::unicorn {
 class MonitorWriteHook {
  public:
   // monitor or pages null: the hook is inert (no monitor in this machine).
-  // ram: whose translations sync() drops. after_report runs after each
-  // report (it may have armed a latency).
-  MonitorWriteHook(MonitorAccess* monitor, const MonitorPageWatch* pages, RamGuestMemory* ram,
-                   std::function<void()> after_report = {})
-      : monitor_(monitor), pages_(pages), ram_(ram), after_report_(std::move(after_report)) {}
+  // after_report runs after each report (it may have armed a latency).
+  MonitorWriteHook(MonitorAccess* monitor, const MonitorPageWatch* pages, std::function<void()> after_report = {})
+      : monitor_(monitor), pages_(pages), after_report_(std::move(after_report)) {}
   MonitorWriteHook(const MonitorWriteHook&) = delete;
   MonitorWriteHook& operator=(const MonitorWriteHook&) = delete;
 
@@ -64,7 +62,6 @@ class MonitorWriteHook {
 
   MonitorAccess* monitor_;
   const MonitorPageWatch* pages_;
-  RamGuestMemory* ram_;
   std::function<void()> after_report_;
   std::uint64_t generation_ = 0;
   std::optional<std::uint64_t> hooked_;

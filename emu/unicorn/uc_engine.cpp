@@ -15,7 +15,9 @@ void check(uc_err err, const char* what) {
 UcHandle open_engine(uc_arch arch, uc_mode mode) {
   uc_engine* uc = nullptr;
   check(uc_open(arch, mode, &uc), "uc_open");
-  return UcHandle(uc);
+  UcHandle handle(uc);
+  check(uc_ctl_set_tcg_buffer_size(uc, kTranslationBufferBytes), "translation buffer size");
+  return handle;
 }
 
 void map_guest_ram(uc_engine* uc, RamGuestMemory& ram) {
@@ -26,10 +28,12 @@ void map_guest_ram(uc_engine* uc, RamGuestMemory& ram) {
   }
 }
 
-void remove_cache(uc_engine* uc, std::uint64_t gpa, std::uint64_t size) {
+void remove_cache(uc_engine* uc, std::uint64_t address, std::uint64_t size) {
   if (size == 0) return;
   // Unicorn's end bound is exclusive.
-  uc_ctl_remove_cache(uc, gpa, gpa + size);
+  uc_ctl_remove_cache(uc, address, address + size);
 }
+
+void flush_code(uc_engine* uc) { uc_ctl_flush_tb(uc); }
 
 }  // namespace softsynic::emu::unicorn

@@ -41,8 +41,17 @@ UcHandle open_engine(uc_arch arch, uc_mode mode);
 // `offset` is added to each region's address (0 for identity).
 void map_guest_ram(uc_engine* uc, RamGuestMemory& ram);
 
-// Drops every cached translation of [gpa, gpa + size).
-void remove_cache(uc_engine* uc, std::uint64_t gpa, std::uint64_t size);
+// Drops the cached translations of the code at virtual addresses
+// [address, address + size) (Unicorn 2.1 translates the range through the
+// CPU's current page tables).
+void remove_cache(uc_engine* uc, std::uint64_t address, std::uint64_t size);
+// Drops every cached translation. Its cost grows with the translation
+// buffer, which open_engine keeps at kTranslationBufferBytes.
+void flush_code(uc_engine* uc);
+// Unicorn's default of 1 GiB per engine makes a flush take seconds (the
+// buffer is cleared and its pages touched); a Linux kernel's hot code fits
+// in far less, and a full buffer is flushed by Unicorn itself.
+inline constexpr std::uint32_t kTranslationBufferBytes = 64u << 20;
 
 // Block budget and stop requests for one engine.
 class SliceControl {
@@ -61,7 +70,7 @@ class SliceControl {
     SliceResult r;
     r.reason = reason;
     r.blocks = blocks_;
-    if (reason == StopReason::guest_fault) r.fault = fault.value_or("guest fault");
+    if (reason == StopReason::guest_fault || reason == StopReason::triple_fault) r.fault = fault.value_or("guest fault");
     return r;
   }
   // From the UC_HOOK_BLOCK callback, before the block at `address` runs.

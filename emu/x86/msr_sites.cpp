@@ -1,12 +1,34 @@
-// Candidate RDMSR/WRMSR sites in a block of code.
+// Candidate trapped-instruction sites in a block of code.
 #include "emu/x86/msr_sites.h"
 
 namespace softsynic::emu::x86 {
 
-std::vector<std::size_t> find_msr_candidates(std::span<const std::uint8_t> code) {
-  std::vector<std::size_t> found;
+bool decode_trapped_site(std::span<const std::uint8_t> code, TrappedSite& site) {
+  if (code.size() < 2 || code[0] != kTwoByteEscape) return false;
+  site.offset = 0;
+  site.length = 2;
+  switch (code[1]) {
+    case kRdmsrOpcode: site.instruction = TrappedInstruction::rdmsr; return true;
+    case kWrmsrOpcode: site.instruction = TrappedInstruction::wrmsr; return true;
+    case kRdtscOpcode: site.instruction = TrappedInstruction::rdtsc; return true;
+    case kGroup7Opcode:
+      if (code.size() < 3 || code[2] != kRdtscpModrm) return false;
+      site.instruction = TrappedInstruction::rdtscp;
+      site.length = 3;
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::vector<TrappedSite> find_trapped_sites(std::span<const std::uint8_t> code) {
+  std::vector<TrappedSite> found;
   for (std::size_t i = 0; i + 1 < code.size(); ++i) {
-    if (code[i] == kTwoByteEscape && (code[i + 1] == kWrmsrOpcode || code[i + 1] == kRdmsrOpcode)) found.push_back(i);
+    TrappedSite site{};
+    if (decode_trapped_site(code.subspan(i), site)) {
+      site.offset = i;
+      found.push_back(site);
+    }
   }
   return found;
 }

@@ -1,9 +1,12 @@
-// Finding RDMSR/WRMSR without a hook on every instruction (Unicorn cannot
-// hook them: UC_HOOK_INSN takes only IN, OUT, SYSCALL, SYSENTER and CPUID).
-// Each newly seen translated block is scanned for the byte pairs 0F 32
-// (RDMSR) and 0F 30 (WRMSR); every candidate gets a code hook bounded to its
-// address. A candidate that lies inside another instruction never starts an
-// instruction, so its hook never fires.
+// Finding the instructions the engine emulates in place (Unicorn cannot
+// hook them: UC_HOOK_INSN takes only IN, OUT, SYSCALL, SYSENTER and CPUID)
+// without a hook on every instruction: RDMSR and WRMSR (the SynIC and
+// hypervisor MSRs), RDTSC and RDTSCP (a TSC that follows reference time,
+// so a run and its replay read the same values). Each newly seen
+// translated block is scanned for 0F 32, 0F 30, 0F 31 and 0F 01 F9; every
+// candidate gets a code hook bounded to its address. A candidate that lies
+// inside another instruction never starts an instruction, so its hook
+// never fires.
 #pragma once
 
 #include <cstddef>
@@ -15,9 +18,23 @@ namespace softsynic::emu::x86 {
 
 inline constexpr std::uint8_t kTwoByteEscape = 0x0F;
 inline constexpr std::uint8_t kWrmsrOpcode = 0x30;
+inline constexpr std::uint8_t kRdtscOpcode = 0x31;
 inline constexpr std::uint8_t kRdmsrOpcode = 0x32;
+inline constexpr std::uint8_t kGroup7Opcode = 0x01;
+inline constexpr std::uint8_t kRdtscpModrm = 0xF9;  // 0F 01 F9
 
-// Offsets in `code` where 0F 30 or 0F 32 starts, in increasing order.
-std::vector<std::size_t> find_msr_candidates(std::span<const std::uint8_t> code);
+enum class TrappedInstruction { rdmsr, wrmsr, rdtsc, rdtscp };
+
+struct TrappedSite {
+  std::size_t offset;
+  TrappedInstruction instruction;
+  std::size_t length;  // bytes: 2, or 3 for RDTSCP
+};
+
+// The site that starts at code[0], if any.
+bool decode_trapped_site(std::span<const std::uint8_t> code, TrappedSite& site);
+
+// Candidate sites in `code`, in increasing order of offset.
+std::vector<TrappedSite> find_trapped_sites(std::span<const std::uint8_t> code);
 
 }  // namespace softsynic::emu::x86

@@ -82,6 +82,10 @@ devices::X86DescriptorTables UnicornX86Registers::descriptor_tables() const {
   devices::X86DescriptorTables tables;
   tables.idt_base = idtr.base;
   tables.idt_limit = static_cast<std::uint16_t>(idtr.limit);
+  // The 64-bit TSS (IST stacks, RSP0) once the guest has loaded TR.
+  uc_x86_mmr tr{};
+  uc_reg_read(uc_, UC_X86_REG_TR, &tr);
+  if ((tr.selector & 0xFFFC) != 0) tables.tss_base = tr.base;
   return tables;
 }
 

@@ -50,7 +50,7 @@ class UnicornX86Registers final : public X86Registers, public devices::X86EntryR
   std::uint64_t read(int uc_reg) const;
   void write(int uc_reg, std::uint64_t value);
 
-  // IDTR as the delivery helper wants it.
+  // IDTR and the TSS base (when TR is loaded) as the delivery helper wants them.
   devices::X86DescriptorTables descriptor_tables() const;
 
  private:

@@ -10,6 +10,7 @@
 #include "emu/debug_devices.h"
 #include "emu/replay/guest_cpu_observer.h"
 #include "emu/x86/msr_sites.h"
+#include "emu/x86/x86_paging.h"
 #include "emu/x86/x86_boot.h"
 #include "emu/x86/x86_machine.h"
 #include "synic/defs/hypercall.h"
@@ -21,11 +22,11 @@ namespace softsynic::emu::x86 {
 namespace {
 
 constexpr std::uint8_t kHltOpcode = 0xF4;
-constexpr std::uint8_t kInt3Opcode = 0xCC;
 constexpr std::uint8_t kIntOpcode = 0xCD;
 constexpr std::uint8_t kStiOpcode = 0xFB;
 constexpr std::uint8_t kInvalidOpcodeVector = 6;
-constexpr std::uint64_t kHypercallRetOffset = 3;  // `vmcall; ret`: the ret
+constexpr std::uint64_t kHypercallOutLength = 2;  // `out imm8, eax`
+constexpr std::uint32_t kTscAuxMsr = 0xC000'0103;
 constexpr std::uint64_t kXapicSize = 0x1000;
 constexpr std::uint64_t kXapicEoiOffset = 0xB0;
 
@@ -67,10 +68,7 @@ struct X86Engine::Hooks {
     }
     e.scan_block(address, size);
   }
-  static void msr_site(uc_engine*, std::uint64_t address, std::uint32_t, void* user) { self(user).emulate_msr(address); }
-  static void hypercall_page(uc_engine*, std::uint64_t address, std::uint32_t, void* user) {
-    self(user).emulate_hypercall(address + kHypercallRetOffset);
-  }
+  static void trapped_site(uc_engine*, std::uint64_t address, std::uint32_t, void* user) { self(user).emulate_site(address); }
   static int cpuid(uc_engine*, void* user) {
     X86Engine& e = self(user);
     auto leaf = static_cast<std::uint32_t>(e.regs_.get(X86Reg::rax));
@@ -85,6 +83,11 @@ struct X86Engine::Hooks {
   }
   static void out(uc_engine* uc, std::uint32_t port, int size, std::uint32_t value, void* user) {
     X86Engine& e = self(user);
+    if (port == kHypercallPort && e.at_hypercall_page()) {
+      // RIP is still the OUT's own address here.
+      e.emulate_hypercall(e.regs_.rip() + kHypercallOutLength, false);
+      return;
+    }
     e.machine_.io().write(e.vp_, static_cast<std::uint16_t>(port), static_cast<unsigned>(size), value);
     // Both platforms' exit devices sit at 0xF4.
     if (port == kX86ExitPort) {
@@ -97,12 +100,23 @@ struct X86Engine::Hooks {
     return e.machine_.io().read(e.vp_, static_cast<std::uint16_t>(port), static_cast<unsigned>(size));
   }
   static bool invalid(uc_engine*, void* user) { return self(user).handle_invalid_opcode(); }
-  static void intr(uc_engine*, std::uint32_t intno, void* user) { self(user).handle_cpu_exception(intno); }
+  static void intr(uc_engine*, std::uint32_t intno, void* user) {
+    X86Engine& e = self(user);
+    // Unicorn's invalid-opcode path leaves the CPU's pending exception set
+    // after UC_HOOK_INSN_INVALID; the next uc_emu_start raises it again
+    // through UC_HOOK_INTR before any instruction runs. It was handled.
+    if (std::exchange(e.stale_invalid_opcode_, false) && intno == kInvalidOpcodeVector) {
+      e.resume_after_invalid_.reset();  // and it runs on: no re-entry needed
+      return;
+    }
+    e.handle_cpu_exception(intno);
+  }
   static bool unmapped(uc_engine*, uc_mem_type type, std::uint64_t address, int size, std::int64_t, void* user) {
     X86Engine& e = self(user);
-    if (e.alias_linear_page(address)) return true;  // mapped by the guest's page tables: retry
+    // Unicorn 2.1 reports the guest-physical address: the guest's page
+    // tables map it to something that is neither RAM nor a device.
     const char* kind = type == UC_MEM_FETCH_UNMAPPED ? "fetch from" : type == UC_MEM_WRITE_UNMAPPED ? "write to" : "read from";
-    e.fatal(std::string("unmapped ") + kind + " " + hex(address) + " (" + std::to_string(size) + " bytes)");
+    e.fatal(std::string("unmapped ") + kind + " physical " + hex(address) + " (" + std::to_string(size) + " bytes)");
     return false;
   }
   static std::uint64_t apic_read(uc_engine*, std::uint64_t offset, unsigned size, void* user) {
@@ -133,7 +147,8 @@ X86Engine::X86Engine(X86Machine& machine, const EngineConfig& config)
       regs_(uc_.get()),
       apic_(machine.apic(config.vp_index)),
       observer_(machine.config().cpu_observer),
-      monitor_hook_(machine.config().monitor, machine.config().monitor_pages, machine.config().ram,
+      exception_state_(uc_.get()),
+      monitor_hook_(machine.config().monitor, machine.config().monitor_pages,
                     [this] { machine_.config().host->deadline_armed(vp_); }) {
   unicorn::map_guest_ram(uc_.get(), *machine_.config().ram);
   switch (config.start) {
@@ -188,10 +203,60 @@ void X86Engine::install_hooks() {
                  "xAPIC MMIO");
 }
 
-const std::uint8_t* X86Engine::code_bytes(std::uint64_t address, std::uint64_t size) const {
-  if (in_firmware(address)) return firmware_->bytes(address, size);
-  // Identity paging: a linear code address is its guest physical address.
-  return reinterpret_cast<const std::uint8_t*>(machine_.config().ram->host_pointer(address, size));
+X86PagingState X86Engine::paging_state() const {
+  X86PagingState state;
+  state.cr0 = regs_.read(UC_X86_REG_CR0);
+  state.cr3 = regs_.read(UC_X86_REG_CR3);
+  state.cr4 = regs_.read(UC_X86_REG_CR4);
+  uc_x86_msr efer{kEferMsr, 0};
+  uc_reg_read(uc_.get(), UC_X86_REG_MSR, &efer);
+  state.efer = efer.value;
+  return state;
+}
+
+// The guest-physical page of the code page at `linear_page`, through a
+// one-entry cache keyed like a TLB entry (CR3 and the linear page) and
+// dropped at every uc_emu_start, so a remap is seen by the next run at
+// the latest (a guest that remaps the page it is running in and executes
+// the new code in the same run is read through the old mapping).
+std::optional<std::uint64_t> X86Engine::code_page(std::uint64_t linear_page) const {
+  const std::uint64_t cr3 = regs_.read(UC_X86_REG_CR3);
+  if (code_page_cache_.valid && code_page_cache_.cr3 == cr3 && code_page_cache_.linear == linear_page) {
+    return code_page_cache_.gpa;
+  }
+  const X86Translation t = x86_translate(*machine_.config().ram, paging_state(), linear_page, X86Access::fetch);
+  if (!t.gpa) return std::nullopt;
+  code_page_cache_ = {true, cr3, linear_page, *t.gpa};
+  return t.gpa;
+}
+
+bool X86Engine::read_code(std::uint64_t linear, std::span<std::uint8_t> out) const {
+  if (in_firmware(linear)) {
+    const std::uint8_t* rom = firmware_->bytes(linear, out.size());
+    if (rom == nullptr) return false;
+    std::memcpy(out.data(), rom, out.size());
+    return true;
+  }
+  const std::uint64_t offset = linear & (kHvPageSize - 1);
+  if (offset + out.size() <= kHvPageSize) {
+    const auto page = code_page(linear - offset);
+    return page && machine_.config().ram->read(*page + offset, std::as_writable_bytes(out));
+  }
+  return x86_read_linear(*machine_.config().ram, paging_state(), linear, std::as_writable_bytes(out),
+                         X86Access::fetch);
+}
+
+std::optional<std::uint8_t> X86Engine::code_byte(std::uint64_t linear) const {
+  std::uint8_t b = 0;
+  if (!read_code(linear, {&b, 1})) return std::nullopt;
+  return b;
+}
+
+bool X86Engine::at_hypercall_page() const {
+  if (!hypercall_page_) return false;
+  const std::uint64_t linear = cs_base_ + regs_.rip();
+  if ((linear & (kHvPageSize - 1)) != 0) return false;  // the page's OUT is its first instruction
+  return code_page(linear) == hypercall_page_;
 }
 
 // PC platform, run_slice's start: INIT parks an AP until a SIPI, which
@@ -241,7 +306,8 @@ void X86Engine::track_mode() {
   uc_reg_read(uc_.get(), UC_X86_REG_GDTR, &gdtr);
   std::uint64_t descriptor = 0;
   const std::uint64_t at = gdtr.base + (selector & ~7u);
-  if (const std::uint8_t* bytes = code_bytes(at, 8)) std::memcpy(&descriptor, bytes, 8);
+  std::uint8_t bytes[8];
+  if (read_code(at, bytes)) std::memcpy(&descriptor, bytes, 8);
   if (reloaded) cs_base_ = ((descriptor >> 16) & 0xFF'FFFF) | (((descriptor >> 56) & 0xFF) << 24);
   const bool code64 = ((descriptor >> 53) & 1) != 0;
   if ((efer.value & kEferLma) != 0 && code64) {
@@ -250,69 +316,20 @@ void X86Engine::track_mode() {
   }
 }
 
-// The guest's 4-level translation of `linear` (long mode paging only).
-std::optional<std::uint64_t> X86Engine::translate(std::uint64_t linear) const {
-  constexpr std::uint64_t kPresent = 1;
-  constexpr std::uint64_t kLarge = 0x80;
-  constexpr std::uint64_t kAddressMask = 0x000F'FFFF'FFFF'F000;
-  GuestMemory& ram = *machine_.config().ram;
-  std::uint64_t table = regs_.read(UC_X86_REG_CR3) & kAddressMask;
-  for (int level = 3; level >= 0; --level) {
-    const unsigned shift = 12 + 9 * static_cast<unsigned>(level);
-    std::uint64_t entry = 0;
-    std::byte bytes[8];
-    if (!ram.read(table + 8 * ((linear >> shift) & 511), bytes)) return std::nullopt;
-    std::memcpy(&entry, bytes, 8);
-    if ((entry & kPresent) == 0) return std::nullopt;
-    const std::uint64_t page = std::uint64_t{1} << shift;
-    if (level == 0 || ((level == 1 || level == 2) && (entry & kLarge) != 0)) {
-      return (entry & kAddressMask & ~(page - 1)) | (linear & (page - 1));
-    }
-    table = entry & kAddressMask;
-  }
-  return std::nullopt;
-}
-
-// Unicorn looks each access's linear address up in its own memory map, and
-// for a page mapped there it reads and writes that mapping's memory. A
-// linear page that the guest's tables map to RAM, at a number where RAM is
-// not (kernels put code and data high, e.g. at 0xFFFFFFFFFFFFE000), is
-// therefore mapped at its linear address onto the same host bytes as its
-// physical page: both views then agree. The alias keeps the translation
-// it was made with (remapping such a page later is not followed).
-bool X86Engine::alias_linear_page(std::uint64_t linear) {
-  if (!long_mode_ || (regs_.read(UC_X86_REG_CR0) & kCr0Pg) == 0) return false;
-  const std::uint64_t page = linear & ~(kHvPageSize - 1);
-  if (aliased_pages_.contains(page)) return false;  // mapped already: a real fault
-  auto gpa = translate(page);
-  std::byte* host = gpa ? machine_.config().ram->host_pointer(*gpa, kHvPageSize) : nullptr;
-  if (host == nullptr) return false;
-  if (uc_mem_map_ptr(uc_.get(), page, kHvPageSize, UC_PROT_ALL, host) != UC_ERR_OK) return false;
-  aliased_pages_.insert(page);
-  return true;
-}
-
 void X86Engine::apply_invalidations() {
-  invalidations_.apply(uc_.get(), [this](std::uint64_t gpa, std::uint64_t size) {
-    // Blocks there may hold new code: scan them again when they next run.
-    // A block starts at most one page before the range it overlaps.
-    std::erase_if(scanned_blocks_, [gpa, size](std::uint64_t a) { return a + kHvPageSize > gpa && a < gpa + size; });
-    last_scanned_ = kNoBlock;
-  });
-}
-
-void X86Engine::sync_hypercall_page() {
-  auto page = machine_.hypervisor().hypercall_page_gpa(0);
-  if (page == hypercall_page_) return;
-  if (hypercall_page_) uc_hook_del(uc_.get(), hypercall_hook_);
-  hypercall_page_ = page;
-  if (page) {
-    unicorn::check(uc_hook_add(uc_.get(), &hypercall_hook_, UC_HOOK_CODE, reinterpret_cast<void*>(&Hooks::hypercall_page),
-                               this, *page, *page),
-                   "hypercall page hook");
-    unicorn::remove_cache(uc_.get(), *page, kHvPageSize);
+  // Guest-physical ranges: every translation goes (Unicorn drops cached
+  // code by virtual address, and any virtual page may map the range), and
+  // every block is scanned again when it next runs.
+  if (invalidations_.apply(uc_.get())) {
+    scanned_blocks_.clear();
+    recent_blocks_.fill(kNoBlock);
   }
 }
+
+// The page holds `out kHypercallPort, eax; ret` (X86Machine): the OUT hook
+// runs inside the translated block, with no exit, and checks that the
+// instruction is the page's first.
+void X86Engine::sync_hypercall_page() { hypercall_page_ = machine_.hypervisor().hypercall_page_gpa(0); }
 
 // From the block hook while irq_check_: may a pending vector be taken
 // before the block at `block`?
@@ -326,40 +343,73 @@ bool X86Engine::interrupt_window_at(std::uint64_t block) {
   }
   if ((regs_.rflags() & devices::x86_rflags::kIf) == 0) return false;
   // The instruction after STI runs before any interrupt (`sti; hlt`).
-  const std::uint8_t* before = block >= 1 ? code_bytes(block - 1, 1) : nullptr;
-  return before == nullptr || *before != kStiOpcode;
+  const auto before = block >= 1 ? code_byte(block - 1) : std::nullopt;
+  return !before || *before != kStiOpcode;
 }
 
 void X86Engine::scan_block(std::uint64_t address, std::uint32_t size) {
-  // Loops re-enter the same block: skip the set lookup for it.
-  if (address == last_scanned_) return;
-  last_scanned_ = address;
+  // Hot blocks run again and again: a direct-mapped cache of recently seen
+  // block addresses answers before the set does.
+  std::uint64_t& recent = recent_blocks_[(address ^ (address >> 12)) % recent_blocks_.size()];
+  if (recent == address) return;
+  recent = address;
   if (!scanned_blocks_.insert(address).second) return;
-  const std::uint8_t* code = code_bytes(address, size);
-  if (code == nullptr) return;
+  std::vector<std::uint8_t> code(size);
+  if (!read_code(address, code)) return;
   bool added = false;
-  for (std::size_t offset : find_msr_candidates({code, size})) {
-    std::uint64_t site = address + offset;
-    if (msr_hooks_.contains(site)) continue;
+  for (const TrappedSite& candidate : find_trapped_sites(code)) {
+    std::uint64_t site = address + candidate.offset;
+    if (site_hooks_.contains(site)) continue;
     uc_hook h;
-    unicorn::check(uc_hook_add(uc_.get(), &h, UC_HOOK_CODE, reinterpret_cast<void*>(&Hooks::msr_site), this, site, site),
-                   "MSR site hook");
-    msr_hooks_.emplace(site, h);
+    unicorn::check(uc_hook_add(uc_.get(), &h, UC_HOOK_CODE, reinterpret_cast<void*>(&Hooks::trapped_site), this, site, site),
+                   "trapped-instruction site hook");
+    site_hooks_.emplace(site, h);
     added = true;
   }
   if (!added) return;
-  // The block was translated without the new hooks: drop it and run it
-  // again from its start once the engine has stopped.
-  invalidate_code(address, size);
+  // The block was translated without the new hooks: drop it (by its
+  // virtual address, as Unicorn looks it up) and run it again from its
+  // start once the engine has stopped.
+  retranslate_.emplace_back(address, size);
   restart_ = true;
   slice_.stop_before_block(uc_.get(), address - cs_base_);
 }
 
-void X86Engine::emulate_msr(std::uint64_t address) {
-  const std::uint8_t* code = code_bytes(address, 2);
-  if (code == nullptr || code[0] != kTwoByteEscape) return;
-  const bool is_read = code[1] == kRdmsrOpcode;
-  if (!is_read && code[1] != kWrmsrOpcode) return;
+// The TSC: kTscPerTick cycles per 100 ns of reference time, so it follows
+// the virtual clock (deterministic, replayed byte for byte) or the host
+// clock as the reference time does. The clock moves between slices only;
+// within one reference tick successive reads still increase, by one cycle,
+// up to the tick's last cycle.
+std::uint64_t X86Engine::read_tsc() {
+  const std::uint64_t now = machine_.config().time->now();
+  if (now != tsc_tick_) {
+    tsc_tick_ = now;
+    tsc_within_tick_ = 0;
+  } else if (tsc_within_tick_ + 1 < kTscPerTick) {
+    ++tsc_within_tick_;
+  }
+  return now * kTscPerTick + tsc_within_tick_;
+}
+
+void X86Engine::emulate_site(std::uint64_t address) {
+  std::uint8_t code[3] = {};
+  TrappedSite site{};
+  // The bytes are checked again: the guest may have replaced the code.
+  const std::size_t readable = (address & (kHvPageSize - 1)) <= kHvPageSize - 3 ? 3 : 2;
+  if (!read_code(address, {code, readable}) || !decode_trapped_site({code, readable}, site)) return;
+  if (site.instruction == TrappedInstruction::rdtsc || site.instruction == TrappedInstruction::rdtscp) {
+    const std::uint64_t tsc = read_tsc();
+    regs_.set(X86Reg::rax, tsc & 0xFFFF'FFFF);
+    regs_.set(X86Reg::rdx, tsc >> 32);
+    if (site.instruction == TrappedInstruction::rdtscp) {
+      uc_x86_msr aux{kTscAuxMsr, 0};
+      uc_reg_read(uc_.get(), UC_X86_REG_MSR, &aux);
+      regs_.set(X86Reg::rcx, aux.value & 0xFFFF'FFFF);
+    }
+    regs_.set_rip(address - cs_base_ + site.length);
+    return;
+  }
+  const bool is_read = site.instruction == TrappedInstruction::rdmsr;
   X86Hypervisor& hv = machine_.hypervisor();
   machine_.set_current_vp(vp_);
   auto msr = static_cast<std::uint32_t>(regs_.get(X86Reg::rcx));
@@ -400,58 +450,94 @@ void X86Engine::emulate_msr(std::uint64_t address) {
   }
 }
 
-void X86Engine::emulate_hypercall(std::uint64_t continue_at) {
+void X86Engine::emulate_hypercall(std::uint64_t next, bool move_rip) {
   machine_.set_current_vp(vp_);
-  X86RegisterFile before;
+  HypercallOutcome outcome;
   if (observer_) {
+    // The register file before the call goes to the observer (a few
+    // hundred bytes: only built when someone records).
+    X86RegisterFile before;
     observer_->before_crossing(vp_, 0);
     for (unsigned i = 0; i < kX86RegCount; ++i) before.gpr[i] = regs_.get(X86Reg(i));
     for (unsigned i = 0; i < kXmmCount; ++i) before.xmm[i] = regs_.get_xmm(i);
+    outcome = machine_.hypervisor().hypercall(vp_, 0, regs_);
+    observer_->on_x86_hypercall(vp_, 0, before, regs_, outcome);
+  } else {
+    outcome = machine_.hypervisor().hypercall(vp_, 0, regs_);
   }
-  HypercallOutcome outcome = machine_.hypervisor().hypercall(vp_, 0, regs_);
-  if (observer_) observer_->on_x86_hypercall(vp_, 0, before, regs_, outcome);
+  std::uint64_t resume = next;
   if (outcome.action == HypercallAction::completed) {
-    regs_.set_rip(continue_at);
+    if (move_rip) regs_.set_rip(next);
   } else {
     deliver({kInvalidOpcodeVector, devices::X86EventKind::exception, 0});
+    resume = regs_.rip();
   }
   // The call may have moved the monitor page (a host port set it): re-enter
   // with the write hook moved, so the guest's next store is seen.
   if (monitor_hook_.stale()) {
     restart_ = true;
-    slice_.stop_at(uc_.get(), regs_.rip());
+    slice_.stop_at(uc_.get(), resume);
   }
 }
 
 bool X86Engine::handle_invalid_opcode() {
   std::uint64_t rip = regs_.rip();
-  const std::uint8_t* code = code_bytes(cs_base_ + rip, 3);
-  if (code != nullptr && is_vmcall(code)) {
-    emulate_hypercall(rip + 3);
+  std::uint8_t code[3];
+  if (read_code(cs_base_ + rip, code) && is_vmcall(code)) {
+    emulate_hypercall(rip + 3, true);
   } else {
     deliver({kInvalidOpcodeVector, devices::X86EventKind::exception, 0});
   }
-  // Unicorn returns from uc_emu_start after this hook whatever it answers.
+  // Unicorn 2.1 leaves the #UD pending after this hook and raises it once
+  // more through UC_HOOK_INTR, at once or at the next uc_emu_start (see
+  // Hooks::intr); should it stop instead, the run re-enters here.
   resume_after_invalid_ = regs_.rip();
+  stale_invalid_opcode_ = true;
   return true;
 }
 
 void X86Engine::handle_cpu_exception(std::uint32_t intno) {
   std::uint64_t rip = regs_.rip();
-  const std::uint8_t* before = rip >= 2 ? code_bytes(cs_base_ + rip - 2, 2) : nullptr;
-  devices::X86Event event;
-  event.vector = static_cast<std::uint8_t>(intno);
-  // INT n and INT3 arrive with RIP after the instruction; faults with RIP
-  // on the faulting instruction.
-  const bool software = before != nullptr && ((intno == 3 && before[1] == kInt3Opcode) ||
-                                              (before[0] == kIntOpcode && before[1] == intno));
-  event.kind = software ? devices::X86EventKind::software_interrupt : devices::X86EventKind::exception;
   if (intno > 0xFF) {
     fatal("CPU event " + std::to_string(intno) + " at " + hex(rip));
     return;
   }
+  std::uint8_t before[2] = {};
+  const bool have_before = rip >= 2 && read_code(cs_base_ + rip - 2, before);
+  devices::X86Event event;
+  event.vector = static_cast<std::uint8_t>(intno);
+  // INT n and INT3 arrive with RIP after the instruction; faults with RIP
+  // on the faulting instruction.
+  const bool software = have_before && ((intno == 3 && before[1] == kInt3Opcode) ||
+                                        (before[0] == kIntOpcode && before[1] == intno));
+  event.kind = software ? devices::X86EventKind::software_interrupt : devices::X86EventKind::exception;
+  // The error code (a #PF's P/W/U/I bits) and the CPU's in-flight state,
+  // which must not turn the guest's next, unrelated fault into #DF.
+  if (!software && devices::x86_exception_has_error_code(event.vector)) {
+    event.error_code = exception_state_.take(uc_.get());
+  } else if (!software && event.vector == 0) {
+    exception_state_.take(uc_.get());
+  }
   deliver(event);
 }
+
+// Linear accesses of event delivery (IDT, TSS, frame) through the guest's
+// page tables, remembering the #PF a failed one raises.
+class X86Engine::DeliveryMemory final : public devices::X86LinearMemory {
+ public:
+  DeliveryMemory(GuestMemory& ram, const X86PagingState& state) : ram_(ram), state_(state) {}
+  bool read(std::uint64_t linear, std::span<std::byte> out) override {
+    return x86_read_linear(ram_, state_, linear, out, X86Access::read, &fault);
+  }
+  bool write(std::uint64_t linear, std::span<const std::byte> in) override {
+    return x86_write_linear(ram_, state_, linear, in, &fault);
+  }
+  X86LinearFault fault;
+
+ private:
+  GuestMemory& ram_;
+  X86PagingState state_;
+};
 
 bool X86Engine::deliver(const devices::X86Event& event) {
   if (!long_mode_) {
@@ -459,21 +545,48 @@ bool X86Engine::deliver(const devices::X86Event& event) {
           " raised before the guest entered long mode (not supported in 32-bit or real mode)");
     return false;
   }
-  auto result = devices::x86_deliver_event(regs_, machine_.linear_memory(), regs_.descriptor_tables(), event);
-  switch (result.status) {
-    case devices::X86EntryStatus::delivered:
-      return true;
-    case devices::X86EntryStatus::triple_fault:
-      fatal("triple fault delivering vector " + std::to_string(event.vector));
-      return false;
-    case devices::X86EntryStatus::memory_fault:
-      fatal("memory fault at " + hex(result.fault_address) + " delivering vector " + std::to_string(event.vector));
-      return false;
-    case devices::X86EntryStatus::fault:
-    default:
-      fatal("fault " + std::to_string(result.fault.vector) + " delivering vector " + std::to_string(event.vector));
-      return false;
+  DeliveryMemory memory(*machine_.config().ram, paging_state());
+  devices::X86Event current = event;
+  // A page fault while delivering is delivered in its turn (CR2 = the
+  // address), or becomes #DF after a contributory fault or a #PF; a fault
+  // while delivering #DF is a triple fault (SDM vol. 3, table 6-5).
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto result = devices::x86_deliver_event(regs_, memory, regs_.descriptor_tables(), current);
+    switch (result.status) {
+      case devices::X86EntryStatus::delivered:
+        return true;
+      case devices::X86EntryStatus::triple_fault:
+        triple_fault("delivering vector " + std::to_string(current.vector));
+        return false;
+      case devices::X86EntryStatus::memory_fault: {
+        if (current.kind == devices::X86EventKind::exception && current.vector == devices::x86_vector::kDoubleFault) {
+          triple_fault("page fault at " + hex(result.fault_address) + " delivering #DF");
+          return false;
+        }
+        const bool promote = current.kind == devices::X86EventKind::exception &&
+                             (current.vector == 0 || (current.vector >= 10 && current.vector <= 14));
+        regs_.write(UC_X86_REG_CR2, result.fault_address);
+        current = promote ? devices::X86Event{devices::x86_vector::kDoubleFault, devices::X86EventKind::exception, 0}
+                          : devices::X86Event{devices::x86_vector::kPageFault, devices::X86EventKind::exception,
+                                              memory.fault.error_code};
+        continue;
+      }
+      case devices::X86EntryStatus::fault:
+      default:
+        fatal("fault " + std::to_string(result.fault.vector) + " delivering vector " + std::to_string(current.vector));
+        return false;
+    }
   }
+  triple_fault("delivering vector " + std::to_string(event.vector));
+  return false;
+}
+
+void X86Engine::triple_fault(const std::string& what) {
+  if (!fault_) {
+    fault_ = "triple fault " + what + " (rip " + hex(regs_.rip()) + ")";
+    triple_fault_ = true;
+  }
+  uc_emu_stop(uc_.get());
 }
 
 void X86Engine::fatal(std::string message) {
@@ -487,8 +600,8 @@ bool X86Engine::take_interrupt() {
   // instruction (the HLT of `sti; hlt`) runs first, or the wake-up is lost.
   if ((regs_.rflags() & devices::x86_rflags::kIf) != 0 && apic_.pending_vector()) {
     const std::uint64_t linear = cs_base_ + regs_.rip();
-    const std::uint8_t* before = linear >= 1 ? code_bytes(linear - 1, 1) : nullptr;
-    if (before != nullptr && *before == kStiOpcode && !halted_) {
+    const auto before = linear >= 1 ? code_byte(linear - 1) : std::nullopt;
+    if (before && *before == kStiOpcode && !halted_) {
       irq_check_ = true;
       return false;
     }
@@ -506,7 +619,9 @@ bool X86Engine::take_interrupt() {
 SliceResult X86Engine::run_slice(std::uint64_t block_budget) {
   slice_.begin(block_budget);
   kicked_.store(false, std::memory_order_release);
-  auto finish = [&](StopReason reason) { return slice_.result(reason, fault_); };
+  auto finish = [&](StopReason reason) {
+    return slice_.result(reason == StopReason::guest_fault && triple_fault_ ? StopReason::triple_fault : reason, fault_);
+  };
   if (fault_) return finish(StopReason::guest_fault);
   if (exited_ || slice_.stop_requested()) return finish(StopReason::exit_requested);
   if (firmware_) {
@@ -529,6 +644,7 @@ SliceResult X86Engine::run_slice(std::uint64_t block_budget) {
     // one costs a retranslation per entry). APs start at linear 0 after a
     // SIPI with vector 0: until 64-bit code runs, use the ROM's HLT.
     const std::uint64_t until = firmware_ && !long_mode_ ? firmware_->never_executed() : 0;
+    code_page_cache_.valid = false;
     uc_err err = uc_emu_start(uc_.get(), pc, until, 0, 0);
     monitor_hook_.flush();
     if (monitor_hook_.stale()) monitor_hook_.sync(uc_.get());
@@ -552,6 +668,8 @@ SliceResult X86Engine::run_slice(std::uint64_t block_budget) {
     }
     if (resume) {
       if (!restart_) return finish(StopReason::slice_budget);
+      for (auto [address, size] : retranslate_) unicorn::remove_cache(uc_.get(), address, size);
+      retranslate_.clear();
       apply_invalidations();
       sync_hypercall_page();
       pc = *resume;
@@ -559,8 +677,8 @@ SliceResult X86Engine::run_slice(std::uint64_t block_budget) {
     }
     // No stop of ours: the CPU executed HLT (RIP is past it).
     std::uint64_t rip = regs_.rip();
-    const std::uint8_t* last = cs_base_ + rip >= 1 ? code_bytes(cs_base_ + rip - 1, 1) : nullptr;
-    if (last == nullptr || *last != kHltOpcode) {
+    const auto last = cs_base_ + rip >= 1 ? code_byte(cs_base_ + rip - 1) : std::nullopt;
+    if (!last || *last != kHltOpcode) {
       fault_ = "CPU stopped without a reason (rip " + hex(rip) + ")";
       return finish(StopReason::guest_fault);
     }

@@ -55,6 +55,7 @@
 // Threading: as VpEngine says.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -70,7 +71,9 @@
 #include "emu/unicorn/uc_engine.h"
 #include "emu/vp_engine.h"
 #include "emu/x86/pc_firmware.h"
+#include "emu/x86/unicorn_x86_internals.h"
 #include "emu/x86/unicorn_x86_registers.h"
+#include "emu/x86/x86_paging.h"
 
 namespace softsynic::devices {
 class LocalApic;
@@ -84,6 +87,10 @@ class GuestCpuObserver;
 namespace softsynic::emu::x86 {
 
 class X86Machine;
+
+// The guest's TSC rate: 1 GHz, 100 cycles per 100 ns reference tick.
+inline constexpr std::uint64_t kTscPerTick = 100;
+inline constexpr std::uint64_t kTscFrequencyHz = kTscPerTick * 10'000'000;
 
 class X86Engine final : public VpEngine {
  public:
@@ -110,13 +117,29 @@ class X86Engine final : public VpEngine {
   void sync_hypercall_page();
   void scan_block(std::uint64_t address, std::uint32_t size);
   bool interrupt_window_at(std::uint64_t block);
-  void emulate_msr(std::uint64_t address);
-  void emulate_hypercall(std::uint64_t continue_at);
+  void emulate_site(std::uint64_t address);
+  std::uint64_t read_tsc();
+  // next: the instruction after the call. move_rip: the #UD path (VMCALL)
+  // moves RIP there; the hypercall page's OUT runs on to its `ret` by itself.
+  void emulate_hypercall(std::uint64_t next, bool move_rip);
   bool handle_invalid_opcode();
   void handle_cpu_exception(std::uint32_t intno);
   bool deliver(const devices::X86Event& event);
   void fatal(std::string message);
-  const std::uint8_t* code_bytes(std::uint64_t address, std::uint64_t size) const;
+  void triple_fault(const std::string& what);
+  // The engine's own reads of guest code and tables, by linear address
+  // through the guest's page tables (the ROM before the guest runs).
+  X86PagingState paging_state() const;
+  bool read_code(std::uint64_t linear, std::span<std::uint8_t> out) const;
+  std::optional<std::uint8_t> code_byte(std::uint64_t linear) const;
+  bool at_hypercall_page() const;
+  std::optional<std::uint64_t> code_page(std::uint64_t linear_page) const;
+  struct CodePageCache {
+    bool valid = false;
+    std::uint64_t cr3 = 0, linear = 0, gpa = 0;
+  };
+  mutable CodePageCache code_page_cache_;
+  class DeliveryMemory;
   // PC platform.
   void take_startup_events();
   bool in_firmware(std::uint64_t linear) const {
@@ -127,8 +150,6 @@ class X86Engine final : public VpEngine {
     long_mode_ = on;
     regs_.set_long_mode(on);
   }
-  std::optional<std::uint64_t> translate(std::uint64_t linear) const;
-  bool alias_linear_page(std::uint64_t linear);
 
   X86Machine& machine_;
   std::uint32_t vp_;
@@ -144,6 +165,10 @@ class X86Engine final : public VpEngine {
   bool irq_check_ = false;                     // a vector may still be pending: watch block boundaries
   bool take_irq_now_ = false;                  // the block hook stopped to take an interrupt
   std::optional<std::uint64_t> resume_after_invalid_;
+  bool stale_invalid_opcode_ = false;          // Unicorn will raise the handled #UD once more
+  bool triple_fault_ = false;
+  std::uint64_t tsc_tick_ = ~std::uint64_t{0};  // reference time of the last TSC read
+  std::uint64_t tsc_within_tick_ = 0;
   std::optional<std::string> fault_;
   std::atomic<bool> kicked_{false};
   // A new request since the block hook last looked (set from any thread):
@@ -152,10 +177,16 @@ class X86Engine final : public VpEngine {
 
   static constexpr std::uint64_t kNoBlock = ~std::uint64_t{0};
   std::unordered_set<std::uint64_t> scanned_blocks_;
-  std::uint64_t last_scanned_ = kNoBlock;
-  std::unordered_map<std::uint64_t, uc_hook> msr_hooks_;
+  std::array<std::uint64_t, 1024> recent_blocks_ = make_recent_blocks();
+  static constexpr std::array<std::uint64_t, 1024> make_recent_blocks() {
+    std::array<std::uint64_t, 1024> a{};
+    a.fill(kNoBlock);
+    return a;
+  }
+  std::unordered_map<std::uint64_t, uc_hook> site_hooks_;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> retranslate_;  // virtual blocks given new site hooks
   std::optional<std::uint64_t> hypercall_page_;
-  uc_hook hypercall_hook_ = 0;
+  ExceptionState exception_state_;
 
   // PC platform: the ROM, an AP waiting for SIPI, and until the guest runs
   // 64-bit code, CS's base (linear = cs_base_ + RIP).
@@ -165,7 +196,6 @@ class X86Engine final : public VpEngine {
   std::uint64_t cs_base_ = 0;
   std::uint16_t cs_selector_ = 0;  // the selector cs_base_ was computed for
   bool cs_known_ = false;
-  std::unordered_set<std::uint64_t> aliased_pages_;
 
   unicorn::CodeInvalidations invalidations_;
   unicorn::MonitorWriteHook monitor_hook_;

@@ -24,6 +24,8 @@ HvConfig X86Machine::make_hv_config(const MachineConfig& config) {
   }
   HvConfig hv;
   hv.arch = HvArch::x86_64;
+  // The engine hooks OUT inside translated code; VMCALL costs an exit.
+  hv.hypercall_code = std::array<std::uint8_t, 4>{kOutImm8Eax, kHypercallPort, kRetOpcode, kInt3Opcode};
   if (config.timers != nullptr) {
     hv.features.stimers = true;
     hv.features.direct_timers = config.timers->config().direct_mode;

@@ -27,6 +27,13 @@
 namespace softsynic::emu::x86 {
 
 inline constexpr std::uint64_t kXapicBase = 0xFEE0'0000;
+// The hypercall page holds `out kHypercallPort, eax; ret`: an OUT to this
+// port from the page's first byte is a hypercall (from anywhere else it is
+// an ordinary port write). No PC device sits at it.
+inline constexpr std::uint8_t kHypercallPort = 0xE6;
+inline constexpr std::uint8_t kOutImm8Eax = 0xE7;
+inline constexpr std::uint8_t kRetOpcode = 0xC3;
+inline constexpr std::uint8_t kInt3Opcode = 0xCC;
 
 class X86Machine final : public ArchMachine {
  public:

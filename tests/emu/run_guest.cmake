@@ -26,6 +26,13 @@ execute_process(
   ERROR_VARIABLE err)
 set(all "${out}${err}")
 message("${all}")
+# AGAIN: a deterministic run; a second one must print exactly the same.
+if(AGAIN)
+  execute_process(COMMAND ${command} RESULT_VARIABLE again_status OUTPUT_VARIABLE again_out ERROR_VARIABLE again_err)
+  if(NOT again_out STREQUAL out OR NOT again_status STREQUAL status)
+    message(FATAL_ERROR "a second run differs:\n${again_out}${again_err}")
+  endif()
+endif()
 if(NOT status STREQUAL EXPECT)
   message(FATAL_ERROR "exit status ${status}, expected ${EXPECT}")
 endif()

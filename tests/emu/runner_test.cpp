@@ -63,7 +63,7 @@ TEST_CASE("runner: guest faults, deadlocks and runaway loops end the run with th
   };
   const Row rows[] = {
       {"misbehave_unmapped", 1, RunOutcome::guest_fault, kExitGuestFault},
-      {"misbehave_triple_fault", 1, RunOutcome::guest_fault, kExitGuestFault},
+      {"misbehave_triple_fault", 1, RunOutcome::triple_fault, kExitTripleFault},
       {"misbehave_deadlock", 2, RunOutcome::deadlock, kExitDeadlock},
       {"misbehave_runaway", 1, RunOutcome::timeout, kExitTimeout},
   };

@@ -72,3 +72,37 @@ void pc_ap_main(u32 apic_id) {
   atomic_inc(&aps_online);
   runtime_start(apic_id, vp_total);
 }
+
+/* 64-bit TSS (SDM vol. 3, 8.7): only the interrupt stack table is used. */
+struct __attribute__((packed)) tss64 {
+  u32 reserved0;
+  u64 rsp[3];
+  u64 reserved1;
+  u64 ist[7];
+  u64 reserved2;
+  u16 reserved3, iomap_base;
+};
+
+#define GDT_TSS_FIRST 3
+static struct tss64 tss[MAX_VPS];
+/* Null, 64-bit code (0x08) and data (0x10) as pc_boot.S's, then a 16-byte
+   TSS descriptor per VP. */
+static u64 gdt[GDT_TSS_FIRST + 2 * MAX_VPS] __attribute__((aligned(16))) = {0, 0x00AF9A000000FFFFul,
+                                                                             0x00CF92000000FFFFul};
+
+void pc_load_tss(u32 vp, u64 ist1_top) {
+  tss[vp].ist[0] = ist1_top;
+  tss[vp].iomap_base = sizeof(struct tss64); /* no I/O bitmap */
+  u64 base = (u64)&tss[vp], limit = sizeof(struct tss64) - 1;
+  u32 index = GDT_TSS_FIRST + 2 * vp;
+  /* Present, type 9 (available 64-bit TSS). */
+  gdt[index] = (limit & 0xFFFF) | (base & 0xFFFFFF) << 16 | 0x89ul << 40 | (limit >> 16 & 0xF) << 48 |
+               (base >> 24 & 0xFF) << 56;
+  gdt[index + 1] = base >> 32;
+  struct __attribute__((packed)) {
+    u16 limit;
+    u64 base;
+  } gdtr = {sizeof gdt - 1, (u64)gdt};
+  /* The code and data selectors keep their meaning: no segment reload. */
+  __asm__ volatile("lgdt %0; ltr %w1" ::"m"(gdtr), "r"(index * 8) : "memory");
+}

@@ -15,6 +15,11 @@ u32 fw_cfg_u16(u16 key);
 void pc_bsp_main(u32 info);
 void pc_ap_main(u32 apic_id);
 
+/* Gives VP `vp` a 64-bit TSS whose IST1 is `ist1_top` (a stack's top) in
+   the runtime's GDT (the boot GDT's code and data selectors plus one TSS
+   descriptor per VP) and loads it (ltr). */
+void pc_load_tss(u32 vp, u64 ist1_top);
+
 /* QEMU's hyperv-testdev at port 0x3000 (devices/pc/hyperv_test_device.h). */
 #define TESTDEV_PORT 0x3000
 #define TESTDEV_ROUTE_CREATE 1

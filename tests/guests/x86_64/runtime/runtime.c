@@ -99,6 +99,8 @@ void set_idt_gate(u8 vector, u64 h) {
   idt[vector].offset_high = (u32)(h >> 32);
 }
 
+void set_idt_ist(u8 vector, u8 ist) { idt[vector].ist = ist; }
+
 static void load_idt(void) {
   for (int v = 0; v < 256; ++v) {
     u64 h = interrupt_stub((u8)v);

@@ -67,6 +67,8 @@ void set_handler(u8 vector, interrupt_handler handler);
    `vector` elsewhere (e.g. a thunk that jumps to that stub). */
 u64 interrupt_stub(u8 vector);
 void set_idt_gate(u8 vector, u64 target);
+/* Makes `vector` switch to the TSS's interrupt stack `ist` (1-7; 0: none). */
+void set_idt_ist(u8 vector, u8 ist);
 /* Sleeps until an interrupt has been handled (STI; HLT; CLI). */
 void wait_for_interrupt(void);
 

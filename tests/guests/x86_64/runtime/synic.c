@@ -24,12 +24,14 @@ void synic_set_sint(u32 sint, u8 vector, int auto_eoi) {
   wrmsr(HV_MSR_SINT0 + sint, v);
 }
 
+int hv_enable_hypercall_page(void) {
+  wrmsr(HV_MSR_GUEST_OS_ID, GUEST_OS_ID);
+  wrmsr(HV_MSR_HYPERCALL, (u64)hypercall_page | 1);
+  return rdmsr(HV_MSR_HYPERCALL) & 1 ? 0 : -1;
+}
+
 int synic_init(u32 vp, u32 sint, u8 vector, int auto_eoi) {
-  if (vp == 0) {
-    wrmsr(HV_MSR_GUEST_OS_ID, GUEST_OS_ID);
-    wrmsr(HV_MSR_HYPERCALL, (u64)hypercall_page | 1);
-    if (!(rdmsr(HV_MSR_HYPERCALL) & 1)) return -1;
-  }
+  if (vp == 0 && hv_enable_hypercall_page() != 0) return -1;
   u64 simp = rdmsr(HV_MSR_SIMP);
   wrmsr(HV_MSR_SIMP, (simp & 0xFFE) | (u64)simp_page[vp] | 1);
   u64 siefp = rdmsr(HV_MSR_SIEFP);

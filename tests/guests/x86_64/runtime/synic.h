@@ -22,6 +22,9 @@
 /* 1 when CPUID shows "Microsoft Hv", "Hv#1" and the HYPERCALL and VP_INDEX
    MSRs (what Linux requires). */
 int hv_detect(void);
+/* GUEST_OS_ID, then HYPERCALL with the page enabled (partition-wide: one
+   VP does it). Returns 0 when the MSR reads back enabled. */
+int hv_enable_hypercall_page(void);
 /* The Linux driver's order: GUEST_OS_ID and HYPERCALL (VP 0 only; the
    page is partition-wide), then SIMP, SIEFP, SINT`sint` = vector (plus
    auto-EOI if asked) by read-modify-write, and SCONTROL = 1 last. Returns
