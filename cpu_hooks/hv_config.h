@@ -4,8 +4,11 @@
 // feature switches. A switched-off feature is hidden from CPUID and its
 // MSRs raise #GP, its register names answer HV_STATUS_UNKNOWN_REGISTER_NAME
 // and its hypercalls HV_STATUS_ACCESS_DENIED, as with KVM's enforced CPUID.
-// Not supported: the reference TSC page, the VP assist page, the synthetic
-// APIC MSRs and nested-virtualization features (never advertised).
+// The x86-64 frequency MSRs report tsc_frequency_hz (unless the emulator
+// gives a TscSource, whose rate wins) and apic_frequency_hz.
+// Not supported: the contents of the VP assist page (its MSR is only
+// stored), the synthetic APIC MSRs and nested-virtualization features
+// (never advertised).
 //
 // Threading: a value type; copy it into the hypervisor objects.
 #pragma once
@@ -35,6 +38,12 @@ struct HvFeatures {
   bool xmm_fast_hypercalls = true;  // XMM fast input and output (EDX bits 4, 15)
   bool sint_polling = true;     // SINT polling bit (EDX bit 17)
   bool deprecate_auto_eoi = false;  // hint only (0x40000004 EAX bit 9)
+  // x86-64: TSC_FREQUENCY and APIC_FREQUENCY MSRs (EAX bit 11, EDX bit 8).
+  bool frequency_msrs = true;
+  // x86-64: REFERENCE_TSC and its page (EAX bit 9). Off by default; an
+  // emulator whose RDTSC follows a TscSource turns it on and gives the
+  // source (X86Hypervisor::set_tsc_source): without one it stays hidden.
+  bool reference_tsc = false;
   friend constexpr bool operator==(const HvFeatures&, const HvFeatures&) = default;
 };
 
@@ -44,6 +53,11 @@ struct HvConfig {
   HvFeatures features{};
   // The partition id HvGet/SetVpRegisters accept besides "self" (~0).
   std::uint64_t partition_id = 1;
+  // x86-64 frequency MSRs, in Hz. 1 GHz: a TSC derived from reference time
+  // at 100 ticks per 100 ns unit (exact in the TSC page). 200 MHz: the
+  // local APIC timer's input clock (5 ns per tick).
+  std::uint64_t tsc_frequency_hz = 1'000'000'000;
+  std::uint64_t apic_frequency_hz = 200'000'000;
   // x86-64: the hypercall page's first bytes when the emulator traps some
   // other instruction more cheaply than VMCALL/VMMCALL (the reference
   // emulator uses `out imm8, eax; ret`); nullopt: the vendor's instruction
@@ -55,7 +69,8 @@ struct HvConfig {
 // Feature switches by name, for command lines and configuration files:
 // "synic", "stimers", "direct_timers", "hypercall", "vp_index",
 // "time_ref_count", "post_messages", "signal_events",
-// "xmm_fast_hypercalls", "sint_polling", "deprecate_auto_eoi".
+// "xmm_fast_hypercalls", "sint_polling", "deprecate_auto_eoi",
+// "frequency_msrs", "reference_tsc".
 struct HvFeatureName {
   std::string_view name;
   bool HvFeatures::*member;

@@ -20,14 +20,19 @@
 // `vmmcall; ret` (AMD) at its start; a page that is not RAM -> #GP. Writing
 // GUEST_OS_ID = 0 clears the enable bit. STIMER MSRs: not_mine until timers
 // exist (#GP when the stimers feature is off).
+// REFERENCE_TSC (with a TscSource), TSC_FREQUENCY and APIC_FREQUENCY:
+// cpu_hooks/reference_time_msrs.h; VP_ASSIST_PAGE, stored only:
+// cpu_hooks/vp_assist_msr.h.
 // Not supported: nested hypercalls, the hypercall page's VTL-call entries,
-// the reference TSC page, VP-assist and synthetic APIC MSRs (not_mine).
+// the synthetic APIC MSRs (not_mine).
 //
 // Threading:
 //  - thread-safe: cpuid(), config(), hypercall_page_gpa(), registers().visible().
 //  - strand-affine (run on the calling VP's strand): hypercall(), rdmsr(),
 //    wrmsr(), and the chain's handlers.
-//  - before any VP runs: msr_chain().append(), set_hypercall_page_listener().
+//  - before any VP runs: msr_chain().append(), set_hypercall_page_listener(),
+//    set_tsc_source().
+//  - thread-safe: tsc_mapping_changed().
 #pragma once
 
 #include <array>
@@ -48,6 +53,7 @@ namespace softsynic {
 
 class Partition;
 class TimeSource;
+class TscSource;
 
 // The first bytes of an enabled hypercall page; the rest is 0xCC.
 std::array<std::uint8_t, 4> hypercall_page_prologue(X86Vendor vendor);
@@ -84,6 +90,14 @@ class X86Hypervisor {
   // changed the page (enabled, moved, disabled) with the new state. Code
   // caches covering the page must be dropped (the fill wrote guest code).
   void set_hypercall_page_listener(std::function<void(Vtl, std::optional<std::uint64_t> gpa)> listener);
+
+  // The emulator's guest TSC as a function of reference time. With the
+  // reference_tsc feature it offers the reference TSC page (CPUID
+  // 0x40000003 EAX bit 9) and TSC_FREQUENCY reports its rate. nullptr: none.
+  void set_tsc_source(const TscSource* source);
+  // The source's mapping changed (rate or offset): an enabled reference TSC
+  // page is rewritten, with sequence 0 while it changes.
+  void tsc_mapping_changed();
 
   // Raw HYPERCALL MSR value of `vtl`.
   std::uint64_t hypercall_msr(Vtl vtl = 0) const;

@@ -111,6 +111,9 @@ struct Runner::Impl final : EngineHost {
   void flush_console();
   // Earliest synthetic-timer or monitor deadline of the partition.
   std::optional<std::uint64_t> next_deadline() const;
+  // A VP other than `vp` has a synthetic-timer expiry due now or, in
+  // threaded mode, a requested interrupt its CPU has not looked at yet.
+  bool other_vp_due(std::uint32_t vp) const;
   // Hands over what is due at the clock's time: posts fire_due() to every
   // VP whose timers are due (their strands) and polls the monitor.
   void fire_due();
@@ -392,6 +395,12 @@ bool Runner::Impl::timed_out() {
   }
   if (options.timeout_seconds > 0 &&
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >= options.timeout_seconds) {
+    // Where each VP was, for a hang. Deterministic mode only: there no
+    // engine runs while a slice's strand work does.
+    if (options.log && deterministic) {
+      for (auto& engine : engines)
+        *options.log << "vp" << engine->vp_index() << " at timeout: " << engine->registers().to_string() << '\n';
+    }
     finish(RunOutcome::timeout, 0, "timeout after " + std::to_string(options.timeout_seconds) + " s");
     return true;
   }
@@ -407,19 +416,27 @@ void Runner::Impl::run_slice(std::uint32_t vp) {
   if (done.load(std::memory_order_acquire)) return;
   activity.fetch_add(1, std::memory_order_relaxed);
   VpEngine& engine = *engines[vp];
+  // Threaded mode: one engine at a time. Taken before the budget is set:
+  // while this VP waited, another one's slice moved the clock.
+  std::unique_lock engine_lock(engine_mutex, std::defer_lock);
+  if (pool) engine_lock.lock();
   // Expiries due by now reach the SynIC before the CPU runs, and the slice
   // ends at the next deadline so the one after is handed over on time.
   timers->vp(vp).fire_due();
+  // Another VP's expiry is due and not yet handed over (its fire_due() is
+  // queued on its strand): its next deadline is unknown until it runs, so
+  // a slice now could not end there and would run a whole slice past it
+  // (a lazy direct-mode timer would then skip expiries). Let it go first.
+  if (other_vp_due(vp)) {
+    fire_due();
+    post_slice(vp);
+    return;
+  }
   std::uint64_t budget = options.slice_blocks;
   if (auto deadline = next_deadline(); deadline && *deadline > clock.now()) {
     budget = std::min(budget, *deadline - clock.now());
   }
-  SliceResult slice;
-  {
-    std::unique_lock lock(engine_mutex, std::defer_lock);
-    if (pool) lock.lock();
-    slice = engine.run_slice(budget);
-  }
+  const SliceResult slice = engine.run_slice(budget);
   total_blocks.fetch_add(slice.blocks, std::memory_order_relaxed);
   // Reference time follows executed guest code (one 100 ns tick per block)
   // or, with host_clock, the host's steady clock.
@@ -427,6 +444,7 @@ void Runner::Impl::run_slice(std::uint32_t vp) {
     clock.advance_to(host_time->now());
   else
     clock.advance(slice.blocks);
+  if (engine_lock.owns_lock()) engine_lock.unlock();
   if (auto deadline = next_deadline(); deadline && *deadline <= clock.now()) fire_due();
   if (timed_out()) return;
   switch (slice.reason) {
@@ -456,6 +474,22 @@ std::optional<std::uint64_t> Runner::Impl::next_deadline() const {
     if (auto d = engine->next_deadline(); d && (!earliest || *d < *earliest)) earliest = d;
   }
   return earliest;
+}
+
+bool Runner::Impl::other_vp_due(std::uint32_t vp) const {
+  const std::uint64_t now = clock.now();
+  // Two VPs with requests never wait for each other.
+  const bool own_request = engines[vp]->interrupt_pending();
+  for (std::uint32_t i = 0; i < engines.size(); ++i) {
+    if (i == vp) continue;
+    if (auto d = engines[i]->next_deadline(); d && *d <= now) return true;
+    // An expiry handed over but not yet taken: that VP must run before
+    // time moves on, or its next expiry finds the vector still requested
+    // (threaded mode does not run VPs in turn).
+    if (pool && !own_request && engines[i]->interrupt_pending() && !parked[i].load(std::memory_order_acquire))
+      return true;
+  }
+  return false;
 }
 
 void Runner::Impl::fire_due() {

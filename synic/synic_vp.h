@@ -17,11 +17,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/strand.hpp>
 
+#include "synic/defs/message.h"
 #include "synic/defs/register_values.h"
 #include "synic/defs/registers.h"
 #include "synic/defs/vtl.h"
@@ -64,6 +66,14 @@ class SynicVp {
   // host-side interrupt route to the SINT does (QEMU's and KVM's "SINT
   // route"). true: requested; false: masked, polling, or out of range.
   bool assert_sint(Vtl vtl, unsigned sint);
+
+  // Withdraws the messages of (vtl, sint)'s queue, including those still
+  // waiting for room, for which `match` is true: they never reach the
+  // slot, and their async_post_message completes with Error::cancelled. A
+  // message already in the slot stays (the guest owns it). Order of the
+  // others is kept. Returns how many were withdrawn. The synthetic timers
+  // use it to drop a reconfigured timer's undelivered expiries.
+  std::size_t withdraw_messages(Vtl vtl, unsigned sint, const std::function<bool(const HvMessage&)>& match);
 
   // Register snapshots, for tools and tests.
   ScontrolReg scontrol(Vtl vtl) const;

@@ -16,6 +16,8 @@ constexpr HvFeatureName kFeatureNames[] = {
     {"xmm_fast_hypercalls", &HvFeatures::xmm_fast_hypercalls},
     {"sint_polling", &HvFeatures::sint_polling},
     {"deprecate_auto_eoi", &HvFeatures::deprecate_auto_eoi},
+    {"frequency_msrs", &HvFeatures::frequency_msrs},
+    {"reference_tsc", &HvFeatures::reference_tsc},
 };
 
 const HvFeatureName* find(std::string_view name) {

@@ -20,10 +20,11 @@ CpuidResult features_leaf(const HvFeatures& f) {
   CpuidResult r;
   r.eax = flag(f.time_ref_count, kAccessPartitionReferenceCounter) | flag(f.synic, kAccessSynicRegs) |
           flag(f.synic && f.stimers, kAccessSyntheticTimerRegs) | flag(f.hypercall, kAccessHypercallMsrs) |
-          flag(f.vp_index, kAccessVpIndex);
+          flag(f.vp_index, kAccessVpIndex) | flag(f.reference_tsc, kAccessPartitionReferenceTsc) |
+          flag(f.frequency_msrs, kAccessFrequencyMsrs);
   r.ebx = flag(f.post_messages, kPostMessages) | flag(f.signal_events, kSignalEvents);
   r.edx = flag(f.xmm_fast_hypercalls, kXmmHypercallInput | kCpuidXmmHypercallOutput) |
-          flag(f.synic && f.sint_polling, kSintPolling) |
+          flag(f.frequency_msrs, kFrequencyMsrsAvailable) | flag(f.synic && f.sint_polling, kSintPolling) |
           flag(f.synic && f.stimers && f.direct_timers, kDirectSyntheticTimers);
   return r;
 }

@@ -7,7 +7,9 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "cpu_hooks/reference_time_msrs.h"
 #include "cpu_hooks/src/hypercall_dispatcher.h"
+#include "cpu_hooks/vp_assist_msr.h"
 #include "synic/defs/register_values.h"
 #include "synic/defs/registers.h"
 #include "synic/partition.h"
@@ -71,11 +73,17 @@ std::array<std::uint8_t, 4> hypercall_page_prologue(X86Vendor vendor) {
 // GUEST_OS_ID, VP_INDEX, TIME_REF_COUNT, STIMERs), then HYPERCALL.
 struct X86Hypervisor::Impl final : MsrHandler {
   Impl(Partition& partition, const HvConfig& config, const TimeSource& time)
-      : config(config), registers(partition, config, time), dispatcher(registers) {
+      : config(config),
+        registers(partition, config, time),
+        dispatcher(registers),
+        reference_time(partition.memory(), config),
+        vp_assist(partition.vp_count(), partition.vtl_count()) {
     registers.set_guest_os_id_listener([this](Vtl vtl, std::uint64_t id) {
       if (id == 0) disable_page(vtl);
     });
     chain.append(*this);
+    chain.append(reference_time);
+    chain.append(vp_assist);
   }
 
   MsrResult read(std::uint32_t vp, Vtl vtl, std::uint32_t msr, std::uint64_t& value) override {
@@ -141,6 +149,8 @@ struct X86Hypervisor::Impl final : MsrHandler {
   HvConfig config;
   SyntheticRegisters registers;
   detail::HypercallDispatcher dispatcher;
+  ReferenceTimeMsrs reference_time;
+  VpAssistMsr vp_assist;
   MsrChain chain;
   std::mutex mutex;  // serialises HYPERCALL writers (any VP's strand)
   std::array<std::atomic<std::uint64_t>, kMaxVtlCount> hypercall{};
@@ -204,8 +214,14 @@ MsrResult X86Hypervisor::wrmsr(std::uint32_t vp, Vtl vtl, std::uint32_t msr, std
 MsrChain& X86Hypervisor::msr_chain() { return impl_->chain; }
 
 std::optional<CpuidResult> X86Hypervisor::cpuid(std::uint32_t leaf, std::uint32_t /*subleaf*/) const {
-  return hv_cpuid(impl_->config, impl_->registers.partition().vp_count(), leaf);
+  HvConfig shown = impl_->config;
+  shown.features.reference_tsc = impl_->reference_time.offers_reference_tsc();
+  return hv_cpuid(shown, impl_->registers.partition().vp_count(), leaf);
 }
+
+void X86Hypervisor::set_tsc_source(const TscSource* source) { impl_->reference_time.set_tsc_source(source); }
+
+void X86Hypervisor::tsc_mapping_changed() { impl_->reference_time.tsc_mapping_changed(); }
 
 std::optional<std::uint64_t> X86Hypervisor::hypercall_page_gpa(Vtl vtl) const {
   if (vtl >= kMaxVtlCount) return std::nullopt;

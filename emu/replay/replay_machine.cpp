@@ -17,6 +17,7 @@
 #include "devices/arm64/gic_registers.h"
 #include "devices/arm64/interrupt_line.h"
 #include "synic/timers/advance_time.h"
+#include "synic/tsc_source.h"
 
 namespace softsynic::replay {
 namespace {
@@ -33,6 +34,7 @@ HvConfig config_of(const Machine& m) {
   c.vendor = m.vendor == TraceVendor::amd ? X86Vendor::amd : X86Vendor::intel;
   c.features.stimers = true;
   c.features.direct_timers = true;
+  c.features.reference_tsc = m.tsc_frequency_hz != 0;
   return c;
 }
 
@@ -42,6 +44,7 @@ constexpr std::uint8_t kReplayPpiPriority = 0x80;
 
 // One controller per (VP, VTL), indexed vp * vtl_count + vtl.
 struct ReplayMachine::Controllers {
+  std::unique_ptr<FixedRateTsc> tsc;  // machine.tsc_frequency_hz; outlives x86
   std::unique_ptr<X86Hypervisor> x86;
   std::unique_ptr<Arm64Hypervisor> arm64;
   std::vector<std::unique_ptr<devices::LocalApic>> apics;
@@ -63,6 +66,10 @@ ReplayMachine::ReplayMachine(const Machine& machine)
   const HvConfig config = config_of(machine);
   if (machine.arch == TraceArch::x86_64) {
     c.x86 = std::make_unique<X86Hypervisor>(*partition_, config, clock_);
+    if (machine.tsc_frequency_hz != 0) {
+      c.tsc = std::make_unique<FixedRateTsc>(machine.tsc_frequency_hz);
+      c.x86->set_tsc_source(c.tsc.get());
+    }
     for (std::size_t i = 0; i < count; ++i) {
       devices::LocalApicConfig ac;
       ac.apic_id = static_cast<std::uint32_t>(i / machine.vtl_count);

@@ -44,6 +44,10 @@ struct Machine {
   std::uint32_t vp_count = 1;
   Vtl vtl_count = 1;
   std::vector<MemoryRegion> memory;
+  // x86_64, optional: the guest TSC runs at this rate derived from
+  // reference time, and the reference TSC page (REFERENCE_TSC) is offered.
+  // 0: no TSC source, no page.
+  std::uint64_t tsc_frequency_hz = 0;
 };
 
 // One named register of a hypercall step, in the order of the document.

@@ -579,6 +579,7 @@ bool parse_machine(const Json& j, Machine& m, std::string& error) {
   if (!f.integer("vp_count", m.vp_count, 256) || !f.opt_integer("vtl_count", m.vtl_count, kMaxVtlCount)) return false;
   if (m.vp_count == 0) return f.fail("vp_count", "must be at least 1");
   if (m.vtl_count == 0) return f.fail("vtl_count", "must be at least 1");
+  if (!f.opt_integer("tsc_frequency_hz", m.tsc_frequency_hz)) return false;
   return parse_memory(f, m) && f.no_unknown_fields();
 }
 

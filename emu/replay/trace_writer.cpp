@@ -146,6 +146,7 @@ std::string write_trace(const Trace& trace) {
     machine["vendor"] = trace.machine.vendor == TraceVendor::amd ? "amd" : "intel";
   machine["vp_count"] = trace.machine.vp_count;
   machine["vtl_count"] = trace.machine.vtl_count;
+  if (trace.machine.tsc_frequency_hz != 0) machine["tsc_frequency_hz"] = trace.machine.tsc_frequency_hz;
   Json memory = Json::array();
   for (const auto& r : trace.machine.memory) memory.push_back(Json{{"gpa", hex(r.gpa)}, {"size", hex(r.size)}});
   machine["memory"] = std::move(memory);

@@ -58,6 +58,9 @@ struct X86Engine::Hooks {
       e.slice_.stop_before_block(uc, address - e.cs_base_);
       return;
     }
+    if (e.irq_requested_.load(std::memory_order_relaxed) &&
+        e.irq_requested_.exchange(false, std::memory_order_acquire))
+      e.irq_check_ = true;
     if (e.irq_check_ && e.interrupt_window_at(address)) {
       e.take_irq_now_ = true;
       e.slice_.stop_before_block(uc, address - e.cs_base_);
@@ -142,8 +145,10 @@ struct X86Engine::Hooks {
     if (eoi && e.observer_) e.observer_->before_crossing(e.vp_, 0);
     e.apic_.mmio_write(static_cast<std::uint32_t>(offset), static_cast<std::uint32_t>(value));
     if (eoi && e.observer_) e.observer_->on_eoi(e.vp_, 0);
-    // An EOI or TPR write may unmask a pending vector: take it soon.
-    e.slice_.request_yield();
+    // An EOI or TPR write may unmask a pending vector: take it at the next
+    // open window (inside a handler IF is clear: ending the slice would
+    // only give the turn away).
+    e.irq_check_ = true;
   }
 };
 
@@ -188,7 +193,10 @@ X86Engine::X86Engine(X86Machine& machine, const EngineConfig& config)
   install_hooks();
   apic_.set_kick([this] {
     kicked_.store(true, std::memory_order_release);
-    slice_.request_yield();
+    // Not a yield: a request the CPU cannot take yet (IF clear in a
+    // handler, a vector of the in-service class) would end the slice and
+    // hand the VP's turn to the others while its own work is unfinished.
+    irq_requested_.store(true, std::memory_order_release);
     machine_.config().host->wake(vp_);
   });
 }
@@ -348,7 +356,10 @@ void X86Engine::sync_hypercall_page() { hypercall_page_ = machine_.hypervisor().
 // before the block at `block`?
 bool X86Engine::interrupt_window_at(std::uint64_t block) {
   if (!apic_.pending_vector()) {
-    irq_check_ = false;  // nothing left; a new request ends the slice by itself
+    // A vector held back by an in-service one of its class becomes
+    // deliverable at that EOI, and no new request announces it: watch
+    // until nothing is requested at all.
+    if (apic_.irr().empty()) irq_check_ = false;  // a new request ends the slice by itself
     return false;
   }
   if ((regs_.rflags() & devices::x86_rflags::kIf) == 0) return false;

@@ -172,6 +172,9 @@ class X86Engine final : public VpEngine {
   std::uint64_t tsc_within_tick_ = 0;
   std::optional<std::string> fault_;
   std::atomic<bool> kicked_{false};
+  // A new request since the block hook last looked (set from any thread):
+  // the hook starts watching for its window instead of ending the slice.
+  std::atomic<bool> irq_requested_{false};
 
   static constexpr std::uint64_t kNoBlock = ~std::uint64_t{0};
   std::unordered_set<std::uint64_t> scanned_blocks_;

@@ -31,6 +31,10 @@ HvConfig X86Machine::make_hv_config(const MachineConfig& config) {
     hv.features.stimers = true;
     hv.features.direct_timers = config.timers->config().direct_mode;
   }
+  // RDTSC follows reference time at a fixed rate: offer the reference TSC
+  // page and report that rate.
+  hv.features.reference_tsc = true;
+  hv.tsc_frequency_hz = kTscFrequencyHz;
   for (const auto& name : config.features_off) {
     if (!set_hv_feature(hv.features, name, false)) throw std::invalid_argument("unknown feature: " + name);
   }
@@ -38,7 +42,11 @@ HvConfig X86Machine::make_hv_config(const MachineConfig& config) {
 }
 
 X86Machine::X86Machine(const MachineConfig& config)
-    : config_(config), hv_(*config.partition, make_hv_config(config), *config.time), linear_(*config.ram) {
+    : config_(config),
+      tsc_(kTscFrequencyHz),
+      hv_(*config.partition, make_hv_config(config), *config.time),
+      linear_(*config.ram) {
+  hv_.set_tsc_source(&tsc_);
   // The pc platform's tables live in each engine's ROM (pc_firmware.h).
   if (config_.platform == Platform::bare) write_boot_tables(*config_.ram);
   add_platform_devices();

@@ -23,6 +23,7 @@
 #include "devices/pc/io_port_device.h"
 #include "devices/x86_interrupt_entry.h"
 #include "emu/vp_engine.h"
+#include "synic/tsc_source.h"
 
 namespace softsynic::emu::x86 {
 
@@ -57,6 +58,9 @@ class X86Machine final : public ArchMachine {
   static HvConfig make_hv_config(const MachineConfig& config);
 
   MachineConfig config_;
+  // The engines' RDTSC as a function of reference time (X86Engine::read_tsc):
+  // the reference TSC page and TSC_FREQUENCY describe it. Outlives hv_.
+  FixedRateTsc tsc_;
   X86Hypervisor hv_;
   devices::ApicBus bus_;
   std::vector<std::unique_ptr<devices::LocalApic>> apics_;

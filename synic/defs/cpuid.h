@@ -32,6 +32,7 @@ inline constexpr std::uint32_t kAccessIntrCtrlRegs = 1u << 4;
 inline constexpr std::uint32_t kAccessHypercallMsrs = 1u << 5;
 inline constexpr std::uint32_t kAccessVpIndex = 1u << 6;
 inline constexpr std::uint32_t kAccessPartitionReferenceTsc = 1u << 9;
+inline constexpr std::uint32_t kAccessFrequencyMsrs = 1u << 11;  // TSC_FREQUENCY, APIC_FREQUENCY
 
 // 0x40000003 EBX: partition privileges (high half).
 inline constexpr std::uint32_t kPostMessages = 1u << 4;
@@ -39,6 +40,7 @@ inline constexpr std::uint32_t kSignalEvents = 1u << 5;
 
 // 0x40000003 EDX: features.
 inline constexpr std::uint32_t kXmmHypercallInput = 1u << 4;
+inline constexpr std::uint32_t kFrequencyMsrsAvailable = 1u << 8;
 inline constexpr std::uint32_t kSintPolling = 1u << 17;
 inline constexpr std::uint32_t kDirectSyntheticTimers = 1u << 19;
 

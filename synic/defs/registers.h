@@ -21,6 +21,8 @@ inline constexpr std::uint32_t kHypercall = 0x40000001;
 inline constexpr std::uint32_t kVpIndex = 0x40000002;
 inline constexpr std::uint32_t kTimeRefCount = 0x40000020;
 inline constexpr std::uint32_t kReferenceTsc = 0x40000021;
+inline constexpr std::uint32_t kTscFrequency = 0x40000022;   // read-only, Hz
+inline constexpr std::uint32_t kApicFrequency = 0x40000023;  // read-only, Hz
 inline constexpr std::uint32_t kApicEoi = 0x40000070;
 inline constexpr std::uint32_t kApicIcr = 0x40000071;
 inline constexpr std::uint32_t kApicTpr = 0x40000072;
@@ -112,6 +114,8 @@ struct NamedMsr {
 inline constexpr NamedMsr kOtherNamedMsrs[] = {
     {"HYPERCALL", msr::kHypercall},
     {"REFERENCE_TSC", msr::kReferenceTsc},
+    {"TSC_FREQUENCY", msr::kTscFrequency},
+    {"APIC_FREQUENCY", msr::kApicFrequency},
     {"APIC_EOI", msr::kApicEoi},
     {"APIC_ICR", msr::kApicIcr},
     {"APIC_TPR", msr::kApicTpr},

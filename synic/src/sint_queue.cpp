@@ -84,6 +84,48 @@ void SintQueue::cancel_waiters() {
   for (auto& w : gone) complete_post(std::move(w.handler), make_error_code(Error::cancelled), fallback_);
 }
 
+std::size_t SintQueue::withdraw(const std::function<bool(const HvMessage&)>& match) {
+  std::deque<Waiter> gone;
+  std::size_t removed = 0;
+  {
+    std::lock_guard lock(producer_mutex_);
+    // The ring only pops from the front: take everything out, push back
+    // what stays. No producer can push meanwhile (they hold the mutex).
+    std::vector<HvMessage> kept;
+    if (head_) {
+      if (match(*head_)) {
+        head_.reset();
+        count_.fetch_sub(1, std::memory_order_acq_rel);
+        ++removed;
+      }
+    }
+    HvMessage m;
+    while (queue_.pop(m)) {
+      if (match(m)) {
+        count_.fetch_sub(1, std::memory_order_acq_rel);
+        ++removed;
+      } else {
+        kept.push_back(m);
+      }
+    }
+    for (const HvMessage& k : kept) queue_.push(k);
+    for (auto it = waiters_.begin(); it != waiters_.end();) {
+      if (match(it->message)) {
+        gone.push_back(std::move(*it));
+        it = waiters_.erase(it);
+        waiter_count_.fetch_sub(1, std::memory_order_seq_cst);
+        ++removed;
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& w : gone) complete_post(std::move(w.handler), make_error_code(Error::cancelled), fallback_);
+  // Room may have appeared for the waiters that stay.
+  if (removed != 0 && waiter_count_.load(std::memory_order_acquire) != 0 && !head_) admit_waiters();
+  return removed;
+}
+
 void complete_post(PostHandler handler, boost::system::error_code ec, const boost::asio::any_io_executor& fallback) {
   // post() runs it through fallback (never inline) and then on the
   // handler's associated executor when it has one.

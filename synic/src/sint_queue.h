@@ -59,6 +59,11 @@ class SintQueue {
   bool push_or_wait(const HvMessage& m, Handler handler);
   // Completes every waiter with Error::cancelled.
   void cancel_waiters();
+  // Strand-affine (the consumer): removes every queued message and every
+  // waiter's message for which `match` is true, keeping the others in
+  // order; the removed waiters complete with Error::cancelled. Returns how
+  // many were removed. Producers wait on the mutex meanwhile.
+  std::size_t withdraw(const std::function<bool(const HvMessage&)>& match);
   // Messages queued or held at the head (approximate under concurrency).
   std::size_t size() const {
     const auto n = count_.load(std::memory_order_relaxed);

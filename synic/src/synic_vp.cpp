@@ -29,6 +29,9 @@ ScontrolReg SynicVp::scontrol(Vtl vtl) const { return impl_->core->scontrol(vtl)
 PageReg SynicVp::simp(Vtl vtl) const { return impl_->core->simp(vtl); }
 PageReg SynicVp::siefp(Vtl vtl) const { return impl_->core->siefp(vtl); }
 SintReg SynicVp::sint(Vtl vtl, unsigned n) const { return impl_->core->sint(vtl, n); }
+std::size_t SynicVp::withdraw_messages(Vtl vtl, unsigned sint, const std::function<bool(const HvMessage&)>& match) {
+  return impl_->core->withdraw_messages(vtl, sint, match);
+}
 std::size_t SynicVp::queued_messages(Vtl vtl, unsigned sint) const { return impl_->core->queued_messages(vtl, sint); }
 
 }  // namespace softsynic

@@ -319,6 +319,12 @@ void VpCore::cancel_waiters() {
       if (SintQueue* queue = q.load(std::memory_order_acquire)) queue->cancel_waiters();
 }
 
+std::size_t VpCore::withdraw_messages(Vtl vtl, unsigned sint, const std::function<bool(const HvMessage&)>& match) {
+  if (vtl_state(vtl) == nullptr || sint >= kSintCount) return 0;
+  SintQueue* q = queue(vtl, sint);
+  return q != nullptr ? q->withdraw(match) : 0;
+}
+
 void VpCore::mark_pending(Vtl vtl, unsigned sint) {
   pending_.fetch_or(std::uint64_t{1} << (vtl * kSintCount + sint), std::memory_order_seq_cst);
   // One drain task covers every post made before it clears the flag.

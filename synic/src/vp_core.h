@@ -7,7 +7,7 @@
 // Threading: register storage is std::atomic, written only on the strand,
 // so signal_event() and the snapshots can read it from any thread.
 //  - strand-affine: read_register, write_register, on_eoi, deliver_pending,
-//    post_direct, and kick with now = true.
+//    post_direct, withdraw_messages, and kick with now = true.
 //  - thread-safe: push, kick with now = false, post, post_or_wait,
 //    cancel_waiters, signal_event, queued_messages, the snapshots, index,
 //    strand, set_interrupt_sink, on_own_strand.
@@ -70,6 +70,8 @@ class VpCore {
   // true: queued now (handler completed); false: waiting for room.
   bool post_or_wait(Vtl vtl, unsigned sint, const HvMessage& message, SintQueue::Handler handler);
   void cancel_waiters();
+  // Strand-affine: SynicVp::withdraw_messages.
+  std::size_t withdraw_messages(Vtl vtl, unsigned sint, const std::function<bool(const HvMessage&)>& match);
   // Sets `flag` in the SIEFP slot of `sint`; raised tells whether an
   // interrupt was requested.
   Error signal_event(Vtl vtl, unsigned sint, std::uint16_t flag, bool& raised);

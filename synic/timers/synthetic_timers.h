@@ -18,10 +18,13 @@
 // next (a halted VP can sleep until then). advance_time.h steps a
 // VirtualClock through every deadline for deterministic runs.
 //
-// Not supported: recalling an expiry already handed to the SynIC (a
-// disabled or re-armed timer's message that is queued or waiting for room
-// still arrives); the synthetic timers of the TLFS "APIC timer" and the
-// reference TSC page; save/restore.
+// Drop on reconfigure: an accepted CONFIG or COUNT write withdraws the
+// timer's expiries that have not reached the SIMP slot, queued or waiting
+// for room (SynicVp::withdraw_messages), as KVM does: a stopped timer never
+// fires later. One already in the slot is the guest's and stays; a
+// direct-mode vector already requested stays with the interrupt controller.
+// Not supported: the synthetic timers of the TLFS "APIC timer";
+// save/restore.
 //
 // Threading, per method:
 //  - thread-safe: vp(), vp_count(), next_deadline() (both classes),

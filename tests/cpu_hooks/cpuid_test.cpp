@@ -47,9 +47,11 @@ TEST_CASE("cpuid: the default features give what the Linux driver requires") {
   CHECK((f.eax & cpuid::kAccessSynicRegs) != 0);
   CHECK((f.eax & cpuid::kAccessPartitionReferenceCounter) != 0);
   CHECK((f.eax & cpuid::kAccessSyntheticTimerRegs) == 0);  // timers are off by default
-  CHECK((f.eax & cpuid::kAccessPartitionReferenceTsc) == 0);  // not implemented
+  CHECK((f.eax & cpuid::kAccessPartitionReferenceTsc) == 0);  // needs the emulator's TSC source
+  CHECK((f.eax & cpuid::kAccessFrequencyMsrs) != 0);
   CHECK(f.ebx == (cpuid::kPostMessages | cpuid::kSignalEvents));
-  CHECK(f.edx == (cpuid::kXmmHypercallInput | kCpuidXmmHypercallOutput | cpuid::kSintPolling));
+  CHECK(f.edx ==
+        (cpuid::kXmmHypercallInput | kCpuidXmmHypercallOutput | cpuid::kFrequencyMsrsAvailable | cpuid::kSintPolling));
   CHECK((leaf({}, cpuid::kEnlightenmentLeaf).eax & cpuid::kDeprecateAutoEoi) == 0);
 }
 
@@ -73,6 +75,9 @@ TEST_CASE("cpuid: each feature switch changes exactly its own bits") {
       {"sint_polling", false, cpuid::kFeaturesLeaf, {0, 0, 0, cpuid::kSintPolling}},
       {"stimers", true, cpuid::kFeaturesLeaf, {cpuid::kAccessSyntheticTimerRegs, 0, 0, 0}},
       {"deprecate_auto_eoi", true, cpuid::kEnlightenmentLeaf, {cpuid::kDeprecateAutoEoi, 0, 0, 0}},
+      {"frequency_msrs", false, cpuid::kFeaturesLeaf,
+       {cpuid::kAccessFrequencyMsrs, 0, 0, cpuid::kFrequencyMsrsAvailable}},
+      {"reference_tsc", true, cpuid::kFeaturesLeaf, {cpuid::kAccessPartitionReferenceTsc, 0, 0, 0}},
   };
   for (const Row& row : rows) {
     INFO(std::string(row.feature));
@@ -103,7 +108,7 @@ TEST_CASE("feature switches by name") {
   CHECK(get_hv_feature(f, "synic") == true);
   CHECK_FALSE(set_hv_feature(f, "warp_drive", true));
   CHECK_FALSE(get_hv_feature(f, "warp_drive").has_value());
-  CHECK(hv_feature_names().size() == 11);
+  CHECK(hv_feature_names().size() == 13);
   for (const HvFeatureName& n : hv_feature_names()) {
     HvFeatures g;
     CHECK(set_hv_feature(g, n.name, !(g.*(n.member))));

@@ -159,10 +159,10 @@ TEST_CASE("MSR chain: not_mine falls through to the emulator's handlers, then of
   CHECK(m.x86().rdmsr(0, 0, DeviceMsrs::kMine, v) == MsrResult::ok);
   CHECK(v == 77);
   CHECK(m.x86().wrmsr(0, 0, 0x10, 1) == MsrResult::not_mine);         // nobody's
-  CHECK(m.x86().rdmsr(0, 0, msr::kReferenceTsc, v) == MsrResult::not_mine);  // not implemented
+  CHECK(m.x86().rdmsr(0, 0, msr::kApicEoi, v) == MsrResult::not_mine);  // the APIC's, not ours
   CHECK(m.x86().rdmsr(0, 0, msr::kScontrol, v) == MsrResult::ok);     // answered before the device
   CHECK(m.x86().wrmsr(0, 0, msr::kSversion, 5) == MsrResult::gp);     // #GP stops the chain
-  CHECK(device.seen == std::vector<std::uint32_t>{DeviceMsrs::kMine, 0x10, msr::kReferenceTsc});
+  CHECK(device.seen == std::vector<std::uint32_t>{DeviceMsrs::kMine, 0x10, msr::kApicEoi});
 }
 
 TEST_CASE("STIMER MSRs: #GP while the feature is off, not_mine (the timers' seam) when on") {

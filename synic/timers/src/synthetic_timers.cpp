@@ -5,6 +5,7 @@
 
 #include <array>
 #include <atomic>
+#include <cstring>
 #include <limits>
 #include <span>
 #include <stdexcept>
@@ -31,6 +32,9 @@ struct StimerVp::State : std::enable_shared_from_this<StimerVp::State> {
   struct Timer {
     Stimer rules;
     bool waiting_for_room = false;  // an expiry is parked in async_post_message
+    // Bumped by every accepted CONFIG or COUNT write: a completion of a
+    // parked expiry from before it is stale.
+    std::uint64_t generation = 0;
   };
 
   State(Partition& p, const TimeSource& t, std::uint32_t i, bool direct)
@@ -66,19 +70,38 @@ struct StimerVp::State : std::enable_shared_from_this<StimerVp::State> {
     // Wait for room in the same FIFO; come back on the strand to resume
     // this timer. A weak reference: the timers may be gone by then.
     std::weak_ptr<State> weak = weak_from_this();
+    const std::uint64_t generation = timers[vtl][n].generation;
     partition.async_post_message(vtl, index, sint, kTimerExpired, bytes,
-                                 [weak, vtl, n](boost::system::error_code result) {
+                                 [weak, vtl, n, generation](boost::system::error_code result) {
                                    if (result == Error::cancelled) return;
                                    if (auto self = weak.lock()) {
-                                     boost::asio::post(self->strand(), [weak, vtl, n] {
-                                       if (auto s = weak.lock()) s->room_found(vtl, n);
+                                     boost::asio::post(self->strand(), [weak, vtl, n, generation] {
+                                       if (auto s = weak.lock()) s->room_found(vtl, n, generation);
                                      });
                                    }
                                  });
     return Handover::waiting_for_room;
   }
 
-  void room_found(Vtl vtl, unsigned n) {
+  // A CONFIG or COUNT write was accepted: the timer's expiries that have
+  // not reached the slot (queued, or parked waiting for room) are dropped,
+  // as KVM does and guests expect (a stopped timer must not fire later).
+  // They all went to the SINT of the configuration before the write.
+  void drop_undelivered(Vtl vtl, unsigned n, StimerConfigReg before) {
+    Timer& t = timers[vtl][n];
+    ++t.generation;
+    t.waiting_for_room = false;
+    if (before.direct_mode()) return;  // nothing queued: an interrupt request is the controller's
+    partition.vp(index).withdraw_messages(vtl, before.sint(), [n](const HvMessage& m) {
+      if (m.header.message_type != kTimerExpired) return false;
+      std::uint32_t timer_index = 0;
+      std::memcpy(&timer_index, m.payload.data(), sizeof timer_index);
+      return timer_index == n;
+    });
+  }
+
+  void room_found(Vtl vtl, unsigned n, std::uint64_t generation) {
+    if (timers[vtl][n].generation != generation) return;  // reconfigured meanwhile
     timers[vtl][n].waiting_for_room = false;
     fire(vtl, n, time.now());
     update_deadline();
@@ -135,11 +158,13 @@ RegisterAccess StimerVp::write_register(Vtl vtl, HvRegisterName name, std::uint6
   State::Timer* t = state_->timer(vtl, reg->timer);
   if (!t) return RegisterAccess::invalid;
   const std::uint64_t now = state_->time.now();
+  const StimerConfigReg before = t->rules.config();
   if (reg->count) {
     t->rules.write_count(value, now);
   } else if (t->rules.write_config(value, now, state_->direct_mode_offered) != RegisterAccess::ok) {
     return RegisterAccess::invalid;
   }
+  state_->drop_undelivered(vtl, reg->timer, before);
   // A one-shot time already past is due at once.
   state_->fire(vtl, reg->timer, now);
   state_->update_deadline();
