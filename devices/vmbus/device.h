@@ -88,7 +88,9 @@ class VmbusDevice {
   // (send() answered full): the server records how much room it needs in
   // pending_send_size and calls again once the guest has made room.
   virtual PacketDisposition on_packet(ChannelIo& io, const RingPacket& packet) = 0;
-  // The guest opened / closed the channel (close also on rescind and unload).
+  // The guest opened / closed the channel (close also on rescind and
+  // unload). on_open runs after OPENCHANNEL_RESULT is queued for the guest;
+  // the device may send at once.
   virtual void on_open(ChannelIo& io) { static_cast<void>(io); }
   virtual void on_close() {}
   // Called by add_device with the channel's timer (the device may keep it).

@@ -191,6 +191,11 @@ TEST_CASE("heartbeat: negotiates 3.0/3.0 with a Linux guest, then one request pe
   const auto negotiate = bus.serve(c);
   REQUIRE(negotiate.size() == 1);
   CHECK(at<std::uint16_t>(negotiate[0].payload, 12) == 0);  // NEGOTIATE first
+  const auto line = [&](const std::string& needle) {
+    return std::find_if(bus.h.log.begin(), bus.h.log.end(),
+                        [&](const std::string& l) { return l.find(needle) != std::string::npos; });
+  };
+  CHECK(line("OPENCHANNEL_RESULT relid=2") < line("IC NEGOTIATE request"));  // the open result goes first
   REQUIRE(bus.heartbeat->negotiated());
   CHECK(*bus.heartbeat->negotiated() == IcVersions{{3, 0}, {3, 0}});
   CHECK(bus.h.logged("vmbus: heartbeat: negotiated framework 3.0, service 3.0"));

@@ -564,13 +564,15 @@ void VmbusServer::Impl::open_channel(std::span<const std::byte> p) {
   c->open_vp = o.target_vp;
   c->gpadl = o.ring_buffer_gpadl;
   g->second.in_use = true;
-  c->device->on_open(c->io);
   reply.status = kStatusSuccess;
   log("channel " + std::to_string(c->relid) + " (" + c->identity.name + ") open: rings " +
       std::to_string(c->outbound->data_size()) + "+" + std::to_string(c->inbound->data_size()) +
       " bytes, signals on vp" + std::to_string(o.target_vp) + " sint" + std::to_string(sint) + " flag " +
       std::to_string(c->relid));
   send(reply);
+  // After the result is queued, so that what the device sends at once
+  // follows it.
+  c->device->on_open(c->io);
 }
 
 void VmbusServer::Impl::close(Channel& c, const char* why) {
