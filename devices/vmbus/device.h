@@ -9,9 +9,18 @@
 // touches its state only from these hooks. Hooks must not call back into
 // the VmbusServer. Exceptions from hooks are caught: the channel stops
 // (reported in the log), the guest sees no error.
+//
+// Host timers: each channel has one ChannelTimer (given to the device by
+// on_attach and through ChannelIo::timer()). Once reference time reaches
+// its due time, the server calls on_timer on the strand of the VP the
+// guest opened the channel on, like any other hook. The emulator drives
+// it: VmbusServer::next_deadline() says when, VmbusServer::fire_due()
+// hands over what is due. A timer fires only while its channel is open; a
+// timer due while the channel is closed fires once the guest opens it.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 
@@ -27,6 +36,22 @@ enum class SendStatus {
   broken,  // the ring is unusable or the channel is not open
 };
 
+// A channel's host timer, in reference time (100 ns units, the
+// partition's TIME_REF_COUNT). Thread-safe: usable from hooks and from any
+// host thread, also after the server is gone (then nothing fires).
+class ChannelTimer {
+ public:
+  virtual ~ChannelTimer() = default;
+  // Reference time now (ServerOptions::time; 0 when the server has none,
+  // and then no timer fires).
+  virtual std::uint64_t now() const = 0;
+  // on_timer runs once reference time reaches `due`; replaces an earlier
+  // setting. period != 0: again every `period` after that; periods the
+  // host let pass while it was late are skipped, never run twice.
+  virtual void set(std::uint64_t due, std::uint64_t period = 0) = 0;
+  virtual void cancel() = 0;
+};
+
 // The host end of one open channel, as a device sees it.
 class ChannelIo {
  public:
@@ -36,6 +61,12 @@ class ChannelIo {
   virtual SendStatus send(PacketType type, std::uint64_t transaction_id, std::span<const std::byte> payload,
                           std::uint16_t flags = 0) = 0;
   virtual std::uint32_t relid() const = 0;
+  virtual ChannelTimer& timer() = 0;
+  // A line in the server's log ("vmbus: " + line), and a protocol error
+  // (logged as "vmbus: error: " + line and counted in
+  // ServerStatus::protocol_errors).
+  virtual void log(const std::string& line) = 0;
+  virtual void error(const std::string& line) = 0;
 };
 
 struct DeviceIdentity {
@@ -57,9 +88,15 @@ class VmbusDevice {
   // (send() answered full): the server records how much room it needs in
   // pending_send_size and calls again once the guest has made room.
   virtual PacketDisposition on_packet(ChannelIo& io, const RingPacket& packet) = 0;
-  // The guest opened / closed the channel (close also on rescind and unload).
+  // The guest opened / closed the channel (close also on rescind and
+  // unload). on_open runs after OPENCHANNEL_RESULT is queued for the guest;
+  // the device may send at once.
   virtual void on_open(ChannelIo& io) { static_cast<void>(io); }
   virtual void on_close() {}
+  // Called by add_device with the channel's timer (the device may keep it).
+  virtual void on_attach(std::shared_ptr<ChannelTimer> timer) { static_cast<void>(timer); }
+  // The channel's timer is due (see ChannelTimer::set).
+  virtual void on_timer(ChannelIo& io) { static_cast<void>(io); }
 };
 
 }  // namespace softsynic::vmbus

@@ -31,6 +31,11 @@
 // the per-relid SIEF flag), sub-channels, MODIFYCHANNEL, hvsocket
 // (TL_CONNECT), multi-range GPADLs, VTLs other than the configured one.
 //
+// Host timers (device.h): the emulator asks next_deadline() when the
+// earliest channel timer is due and calls fire_due() once reference time
+// reaches it (from any thread); each due timer's on_timer is posted to the
+// strand of the VP its channel was opened on.
+//
 // Threading: add_device before start(); everything else is thread-safe.
 // Ports run on the posting VP's strand; one (recursive) lock serialises the
 // server and device hooks: a monitor signal may run inline inside a
@@ -45,11 +50,14 @@
 
 #include <boost/system/error_code.hpp>
 
+#include <optional>
+
 #include "devices/vmbus/device.h"
 #include "synic/defs/vtl.h"
 
 namespace softsynic {
 class Partition;
+class TimeSource;
 }
 
 namespace softsynic::vmbus {
@@ -69,6 +77,9 @@ struct ServerOptions {
   bool use_monitor = true;
   std::uint16_t monitor_latency_100ns = 0;
   Vtl vtl = 0;
+  // Reference time for channel timers (ChannelTimer); must outlive the
+  // server and its devices. nullptr: timers never fire.
+  const TimeSource* time = nullptr;
 };
 
 struct ServerStatus {
@@ -104,6 +115,13 @@ class VmbusServer {
   // open); the relid is reused only after the guest's RELID_RELEASED.
   // false: unknown relid, already rescinded, or not offered to a guest.
   bool rescind(std::uint32_t relid);
+
+  // Earliest due time of an armed timer of an open channel whose on_timer
+  // is not already on its way; nullopt when there is none. May be <= now.
+  std::optional<std::uint64_t> next_deadline() const;
+  // Posts on_timer of every timer due at ServerOptions::time's now to its
+  // channel's VP strand. Any thread.
+  void fire_due();
 
   ServerStatus status() const;
   std::uint32_t channel_connection_id(std::uint32_t relid) const;

@@ -79,6 +79,7 @@ struct Harness {
     ServerOptions so;
     so.log = [this](const std::string& line) { log.push_back(line); };
     so.max_waiting_replies = max_waiting;
+    so.time = &clock;
     server = std::make_unique<VmbusServer>(*partition, so);
     echo = std::make_shared<EchoDevice>();
     relid = server->add_device(echo);
@@ -253,13 +254,14 @@ struct Harness {
       return w >= r ? size - (w - r) : r - w;
     }
     // Guest writer: false when full. True + *was_empty for the signal rule.
-    bool write(std::span<const std::byte> payload, std::uint64_t trans_id, bool* should_signal = nullptr) {
+    bool write(std::span<const std::byte> payload, std::uint64_t trans_id, bool* should_signal = nullptr,
+               PacketType type = PacketType::data_in_band) {
       const std::uint32_t body = static_cast<std::uint32_t>((16 + payload.size() + 7) / 8 * 8);
       const std::uint32_t total = body + 8;
       if (free_space() <= total) return false;
       const std::uint32_t w = get(kRingWriteIndexOffset);
       std::vector<std::byte> pkt(total, std::byte{0});
-      PacketDescriptor d{static_cast<std::uint16_t>(PacketType::data_in_band), 2, static_cast<std::uint16_t>(body / 8),
+      PacketDescriptor d{static_cast<std::uint16_t>(type), 2, static_cast<std::uint16_t>(body / 8),
                          0, trans_id};
       std::memcpy(pkt.data(), &d, sizeof d);
       std::memcpy(pkt.data() + 16, payload.data(), payload.size());

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include <boost/asio/post.hpp>
+
 #include "devices/vmbus/defs/channel_messages.h"
 #include "devices/vmbus/defs/versions.h"
 #include "devices/vmbus/gpadl.h"
@@ -19,6 +21,7 @@
 #include "synic/errors.h"
 #include "synic/monitor/monitor_access.h"
 #include "synic/partition.h"
+#include "synic/time_source.h"
 
 namespace softsynic::vmbus {
 namespace {
@@ -63,10 +66,70 @@ std::optional<std::size_t> guest_message_size(ChannelMessageType t) {
   }
 }
 
+// One channel's timer. Its own (leaf) lock: devices set it from any
+// thread, also after the server is gone.
+class Timer final : public ChannelTimer {
+ public:
+  explicit Timer(const TimeSource* time) : time_(time) {}
+  std::uint64_t now() const override { return time_ != nullptr ? time_->now() : 0; }
+  void set(std::uint64_t due, std::uint64_t period) override {
+    std::lock_guard lock(mutex_);
+    due_ = due;
+    period_ = period;
+    armed_ = true;
+  }
+  void cancel() override {
+    std::lock_guard lock(mutex_);
+    armed_ = false;
+  }
+  // Due time while armed and not posted.
+  std::optional<std::uint64_t> deadline() const {
+    std::lock_guard lock(mutex_);
+    if (!armed_ || posted_) return std::nullopt;
+    return due_;
+  }
+  // Marks a due timer as posted; false when it is not due (or posted).
+  bool mark_posted(std::uint64_t now) {
+    std::lock_guard lock(mutex_);
+    if (!armed_ || posted_ || due_ > now) return false;
+    posted_ = true;
+    return true;
+  }
+  // On the strand: true when on_timer should run now; moves a periodic
+  // timer to its next due time after `now`, disarms a one-shot. `run`
+  // false (the channel closed meanwhile): leaves it as it is.
+  bool take_due(std::uint64_t now, bool run) {
+    std::lock_guard lock(mutex_);
+    posted_ = false;
+    if (!run || !armed_ || due_ > now) return false;
+    if (period_ == 0) {
+      armed_ = false;
+    } else {
+      due_ += ((now - due_) / period_ + 1) * period_;
+    }
+    return true;
+  }
+
+ private:
+  const TimeSource* time_;
+  mutable std::mutex mutex_;
+  bool armed_ = false;
+  bool posted_ = false;
+  std::uint64_t due_ = 0;
+  std::uint64_t period_ = 0;
+};
+
 }  // namespace
 
 struct VmbusServer::Impl {
   struct Channel;
+
+  // Lets on_timer tasks still queued on a strand find out that the server
+  // has gone.
+  struct TimerGate {
+    std::mutex mutex;
+    Impl* server = nullptr;
+  };
 
   struct Io final : ChannelIo {
     Impl* server = nullptr;
@@ -75,6 +138,9 @@ struct VmbusServer::Impl {
     SendStatus send(PacketType type, std::uint64_t transaction_id, std::span<const std::byte> payload,
                     std::uint16_t flags) override;
     std::uint32_t relid() const override;
+    ChannelTimer& timer() override;
+    void log(const std::string& line) override;
+    void error(const std::string& line) override;
   };
 
   struct Channel {
@@ -94,6 +160,8 @@ struct VmbusServer::Impl {
     std::optional<GuestRing> inbound;   // host -> guest
     std::unique_ptr<GuestEventPort> signal;
     PortHandle monitor;  // registration of monitor id relid - 1, while offered with one
+    std::uint32_t open_vp = 0;  // OPENCHANNEL's target VP: timers run on its strand
+    std::shared_ptr<Timer> timer;
     Io io;
     std::uint64_t packets_in = 0, packets_out = 0, bytes_in = 0, bytes_out = 0;
   };
@@ -133,6 +201,7 @@ struct VmbusServer::Impl {
 
   void close(Channel& c, const char* why);
   void process(Channel& c);
+  void run_timer(std::uint32_t relid);
   Channel* find(std::uint32_t relid);
   template <typename T>
   void send(const T& msg) { send_to(target_vp, sint, bytes_of(msg)); }
@@ -162,6 +231,7 @@ struct VmbusServer::Impl {
   std::vector<PortHandle> control_ports;
   std::optional<MonitorPageGpas> monitor_pages;  // handed to the monitor at contact
   bool remove_monitor_pages_after = false;        // set by UNLOAD: done outside the lock
+  std::shared_ptr<TimerGate> gate = std::make_shared<TimerGate>();
 };
 
 // ---- sending ----
@@ -491,15 +561,18 @@ void VmbusServer::Impl::open_channel(std::span<const std::byte> p) {
   c->broken = false;
   c->waiting_room = false;
   c->open_id = o.open_id;
+  c->open_vp = o.target_vp;
   c->gpadl = o.ring_buffer_gpadl;
   g->second.in_use = true;
-  c->device->on_open(c->io);
   reply.status = kStatusSuccess;
   log("channel " + std::to_string(c->relid) + " (" + c->identity.name + ") open: rings " +
       std::to_string(c->outbound->data_size()) + "+" + std::to_string(c->inbound->data_size()) +
       " bytes, signals on vp" + std::to_string(o.target_vp) + " sint" + std::to_string(sint) + " flag " +
       std::to_string(c->relid));
   send(reply);
+  // After the result is queued, so that what the device sends at once
+  // follows it.
+  c->device->on_open(c->io);
 }
 
 void VmbusServer::Impl::close(Channel& c, const char* why) {
@@ -573,6 +646,9 @@ void VmbusServer::Impl::unload(std::vector<PortHandle>& drop) {
 // ---- channels ----
 
 std::uint32_t VmbusServer::Impl::Io::relid() const { return channel->relid; }
+ChannelTimer& VmbusServer::Impl::Io::timer() { return *channel->timer; }
+void VmbusServer::Impl::Io::log(const std::string& line) { server->log(line); }
+void VmbusServer::Impl::Io::error(const std::string& line) { server->error(line); }
 
 SendStatus VmbusServer::Impl::Io::send(PacketType type, std::uint64_t transaction_id,
                                        std::span<const std::byte> payload, std::uint16_t flags) {
@@ -668,12 +744,32 @@ void VmbusServer::Impl::process(Channel& c) {
   }
 }
 
+// On the channel's VP strand, after fire_due() posted it.
+void VmbusServer::Impl::run_timer(std::uint32_t relid) {
+  std::lock_guard lock(mutex);
+  Channel* c = find(relid);
+  if (c == nullptr || !c->timer->take_due(c->timer->now(), c->open && !c->broken)) return;
+  try {
+    c->device->on_timer(c->io);
+  } catch (const std::exception& ex) {
+    c->broken = true;
+    error("channel " + std::to_string(relid) + " stopped: on_timer threw: " + ex.what());
+  }
+}
+
 // ---- public face ----
 
 VmbusServer::VmbusServer(Partition& partition, ServerOptions options)
-    : impl_(std::make_unique<Impl>(partition, std::move(options))) {}
+    : impl_(std::make_unique<Impl>(partition, std::move(options))) {
+  impl_->gate->server = impl_.get();
+}
 
 VmbusServer::~VmbusServer() {
+  {
+    // Timer tasks still queued find the server gone; one running finishes first.
+    std::lock_guard gate(impl_->gate->mutex);
+    impl_->gate->server = nullptr;
+  }
   // Unregister first (waits for calls in flight), then close the channels.
   std::vector<PortHandle> ports;
   {
@@ -702,6 +798,8 @@ std::uint32_t VmbusServer::add_device(std::shared_ptr<VmbusDevice> device) {
   c->device = std::move(device);
   c->io.server = impl_.get();
   c->io.channel = c.get();
+  c->timer = std::make_shared<Timer>(impl_->options.time);
+  c->device->on_attach(c->timer);
   impl_->channels.emplace(relid, std::move(c));
   return relid;
 }
@@ -736,6 +834,30 @@ bool VmbusServer::rescind(std::uint32_t relid) {
   m.child_relid = relid;
   impl_->send(m);
   return true;
+}
+
+std::optional<std::uint64_t> VmbusServer::next_deadline() const {
+  std::lock_guard lock(impl_->mutex);
+  std::optional<std::uint64_t> earliest;
+  if (impl_->options.time == nullptr) return earliest;
+  for (const auto& [relid, c] : impl_->channels) {
+    if (!c->open || c->broken) continue;
+    if (const auto d = c->timer->deadline(); d && (!earliest || *d < *earliest)) earliest = d;
+  }
+  return earliest;
+}
+
+void VmbusServer::fire_due() {
+  std::lock_guard lock(impl_->mutex);
+  if (impl_->options.time == nullptr) return;
+  const std::uint64_t now = impl_->options.time->now();
+  for (const auto& [relid, c] : impl_->channels) {
+    if (!c->open || c->broken || !c->timer->mark_posted(now)) continue;
+    boost::asio::post(impl_->partition.vp(c->open_vp).strand(), [gate = impl_->gate, id = relid] {
+      std::lock_guard g(gate->mutex);
+      if (gate->server != nullptr) gate->server->run_timer(id);
+    });
+  }
 }
 
 ServerStatus VmbusServer::status() const {
