@@ -128,6 +128,12 @@ struct Runner::Impl final : EngineHost {
   std::optional<DeterministicExecutor> deterministic;
   std::optional<ThreadPoolExecutor> pool;
   VirtualClock clock;
+  // Host devices with deadlines of their own (the VMBus host's timers).
+  struct DeadlineSource {
+    std::function<std::optional<std::uint64_t>()> next;
+    std::function<void()> fire;
+  };
+  std::vector<DeadlineSource> deadline_sources;
   std::optional<SteadyClockTimeSource> host_time;  // options.host_clock: drives `clock`
   std::unique_ptr<Partition> partition;
   std::unique_ptr<SyntheticTimers> timers;
@@ -423,6 +429,7 @@ void Runner::Impl::run_slice(std::uint32_t vp) {
   // Expiries due by now reach the SynIC before the CPU runs, and the slice
   // ends at the next deadline so the one after is handed over on time.
   timers->vp(vp).fire_due();
+  engine.fire_due(clock.now());
   // Another VP's expiry is due and not yet handed over (its fire_due() is
   // queued on its strand): its next deadline is unknown until it runs, so
   // a slice now could not end there and would run a whole slice past it
@@ -473,6 +480,9 @@ std::optional<std::uint64_t> Runner::Impl::next_deadline() const {
   for (const auto& engine : engines) {
     if (auto d = engine->next_deadline(); d && (!earliest || *d < *earliest)) earliest = d;
   }
+  for (const auto& source : deadline_sources) {
+    if (auto d = source.next(); d && (!earliest || *d < *earliest)) earliest = d;
+  }
   return earliest;
 }
 
@@ -500,10 +510,15 @@ void Runner::Impl::fire_due() {
     // fire_due() is strand-affine; an expiry's interrupt wakes a halted VP.
     boost::asio::post(partition->vp(vp).strand(), [this, vp] {
       fire_posted[vp].store(false, std::memory_order_release);
-      if (!done.load(std::memory_order_acquire)) timers->vp(vp).fire_due();
+      if (done.load(std::memory_order_acquire)) return;
+      timers->vp(vp).fire_due();
+      engines[vp]->fire_due(clock.now());
     });
   }
   if (auto d = monitor->next_deadline(); d && *d <= now) monitor->poll(now);
+  for (const auto& source : deadline_sources) {
+    if (auto d = source.next(); d && *d <= now) source.fire();
+  }
 }
 
 bool Runner::Impl::jump_to_next_deadline() {
@@ -613,6 +628,10 @@ RunResult Runner::Impl::run() {
 Runner::Runner(RunnerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Runner::~Runner() = default;
 Partition& Runner::partition() { return *impl_->partition; }
+const TimeSource& Runner::time_source() const { return impl_->clock; }
+void Runner::add_deadline_source(std::function<std::optional<std::uint64_t>()> next, std::function<void()> fire) {
+  impl_->deadline_sources.push_back({std::move(next), std::move(fire)});
+}
 RamGuestMemory& Runner::memory() { return impl_->ram; }
 RunResult Runner::run() { return impl_->run(); }
 void Runner::stop() { impl_->finish(RunOutcome::host_error, 0, "stopped"); }

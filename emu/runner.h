@@ -17,7 +17,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +28,7 @@
 
 namespace softsynic {
 class Partition;
+class TimeSource;
 class RamGuestMemory;
 class SynicObserver;
 }  // namespace softsynic
@@ -107,6 +110,13 @@ class Runner {
 
   Partition& partition();
   RamGuestMemory& memory();
+  // Reference time of the run (what TIME_REF_COUNT and the timers count).
+  const TimeSource& time_source() const;
+  // Before run(): a host device's own deadlines (reference time). The
+  // runner counts next() among the deadlines a halted partition sleeps
+  // until, and calls fire() once one is due. Both are called from the VPs'
+  // strands and the runner's thread: they must be thread-safe.
+  void add_deadline_source(std::function<std::optional<std::uint64_t>()> next, std::function<void()> fire);
 
   RunResult run();
   void stop();  // thread-safe: ends run() with host_error "stopped"

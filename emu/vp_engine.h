@@ -201,6 +201,10 @@ class VpEngine {
   // Earliest timer deadline (TimeSource units) that would wake this VP, if
   // any; a halted VP sleeps until then.
   virtual std::optional<std::uint64_t> next_deadline() const { return std::nullopt; }
+  // Strand-affine: the runner calls it once reference time has reached
+  // next_deadline(), after the synthetic timers fired: the CPU's own timers
+  // (x86-64: the APIC timer) fire.
+  virtual void fire_due(std::uint64_t /*now*/) {}
 
   // Drops cached translations of [gpa, gpa + size).
   virtual void invalidate_code(std::uint64_t gpa, std::uint64_t size) = 0;

@@ -11,8 +11,10 @@
 // recorded for the emulator, IA32_APIC_BASE (relocation, enable, x2APIC),
 // the xAPIC MMIO page, the x2APIC MSRs with their #GP rules and the Hyper-V
 // synthetic EOI/ICR/TPR MSRs.
-// Not modelled: the APIC timer (initial/divide stored, current count reads
-// 0), NMI/SMI/ExtINT delivery (ignored), level-triggered EOI broadcast to an
+// The APIC timer counts in reference time once set_time_source() gave the
+// clock (devices/apic/apic_timer.h: one-shot and periodic; without a clock
+// the registers are only stored and the current count reads 0).
+// Not modelled: TSC-deadline mode, NMI/SMI/ExtINT delivery (ignored), level-triggered EOI broadcast to an
 // I/O APIC, APR (reads 0), focus processor checking. Lowest-priority IPIs go
 // to the first matching APIC. Fixed interrupts that arrive while the APIC is
 // software- or globally disabled are discarded, as on hardware.
@@ -34,6 +36,7 @@
 #include <optional>
 
 #include "devices/apic/apic_registers.h"
+#include "devices/apic/apic_timer.h"
 #include "devices/apic/vector_set.h"
 #include "synic/msr_handler.h"
 #include "synic/defs/vtl.h"
@@ -41,6 +44,7 @@
 
 namespace softsynic {
 class SynicVp;
+class TimeSource;
 }
 
 namespace softsynic::devices {
@@ -74,6 +78,13 @@ class LocalApic final : public InterruptSink {
   // slice. Must be thread-safe and must not call back into this APIC's
   // strand-affine methods.
   void set_kick(std::function<void()> kick);
+  // Set-up: the reference clock the timer counts in, and its input clock.
+  void set_time_source(const TimeSource* time, std::uint64_t timer_hz);
+  // Strand-affine: the timer's next expiry (reference time), and the
+  // expiry itself once `now` has reached it (raises the LVT timer vector
+  // unless masked; periodic mode re-arms).
+  std::optional<std::uint64_t> timer_deadline() const { return time_ != nullptr ? timer_.deadline() : std::nullopt; }
+  void fire_timer(std::uint64_t now);
   // Makes this APIC the interrupt sink of vp at vtl, and EOIs of
   // non-auto-EOI vectors call vp.on_eoi(vtl, vector) (EOI acts as EOM).
   void attach_synic(SynicVp& vp, Vtl vtl);
@@ -184,6 +195,8 @@ class LocalApic final : public InterruptSink {
   apic::IcrReg icr_;
   std::uint32_t esr_ = 0;
   std::uint32_t timer_initial_ = 0;
+  ApicTimer timer_;
+  const TimeSource* time_ = nullptr;
   std::uint32_t timer_divide_ = 0;
 };
 

@@ -4,6 +4,7 @@
 #include "devices/apic/local_apic.h"
 
 #include "devices/apic/apic_bus.h"
+#include "synic/time_source.h"
 
 namespace softsynic::devices {
 
@@ -53,6 +54,22 @@ LocalApic::LocalApic(LocalApicConfig config) : config_(config), id_(config.apic_
 LocalApic::~LocalApic() = default;
 
 void LocalApic::set_kick(std::function<void()> kick) { kick_ = std::move(kick); }
+
+void LocalApic::set_time_source(const TimeSource* time, std::uint64_t timer_hz) {
+  time_ = time;
+  timer_ = ApicTimer(timer_hz);
+}
+
+namespace {
+// LVT timer mode (bits 17-18): 0 one-shot, 1 periodic, 2 TSC-deadline.
+bool periodic_mode(LvtReg lvt) { return ((lvt.raw() >> 17) & 3) == 1; }
+}  // namespace
+
+void LocalApic::fire_timer(std::uint64_t now) {
+  if (time_ == nullptr || !timer_.expire(now)) return;
+  const LvtReg lvt = lvt_[static_cast<unsigned>(LvtIndex::timer)];
+  if (!lvt.masked()) request_interrupt(lvt.vector(), false);
+}
 
 void LocalApic::kick() {
   if (kick_) kick_();
@@ -199,7 +216,7 @@ std::optional<std::uint32_t> LocalApic::read_register(std::uint32_t offset) cons
     case reg::kEsr: return esr_;
     case reg::kIcrLow: return icr_.low();
     case reg::kTimerInitialCount: return timer_initial_;
-    case reg::kTimerCurrentCount: return 0;
+    case reg::kTimerCurrentCount: return time_ != nullptr ? timer_.current_count(time_->now()) : 0;
     case reg::kTimerDivide: return timer_divide_;
     default: break;
   }
@@ -221,6 +238,7 @@ void LocalApic::write_register(std::uint32_t offset, std::uint32_t value) {
     // A software-disabled APIC keeps every LVT entry masked.
     if (!svr_.software_enabled()) r = r.with_masked(true);
     lvt_[static_cast<unsigned>(s->index)] = r;
+    if (s->index == LvtIndex::timer) timer_.set_periodic(periodic_mode(r));
     return;
   }
   switch (offset) {
@@ -233,8 +251,16 @@ void LocalApic::write_register(std::uint32_t offset, std::uint32_t value) {
       update_enabled();
       break;
     case reg::kEsr: esr_ = esr_pending_.exchange(0, std::memory_order_relaxed); break;
-    case reg::kTimerInitialCount: timer_initial_ = value; break;
-    case reg::kTimerDivide: timer_divide_ = value & kTimerDivideWritable; break;
+    case reg::kTimerInitialCount:
+      timer_initial_ = value;
+      if (time_ != nullptr) {
+        timer_.start(time_->now(), value, timer_divide_, periodic_mode(lvt_[static_cast<unsigned>(LvtIndex::timer)]));
+      }
+      break;
+    case reg::kTimerDivide:
+      timer_divide_ = value & kTimerDivideWritable;
+      if (time_ != nullptr) timer_.set_divide(time_->now(), timer_divide_);
+      break;
     default: break;
   }
 }

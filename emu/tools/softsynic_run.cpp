@@ -32,7 +32,10 @@
 #include <memory>
 
 #include "devices/vmbus/echo_device.h"
+#include "devices/vmbus/heartbeat_device.h"
 #include "devices/vmbus/server.h"
+#include "devices/vmbus/shutdown_device.h"
+#include "devices/vmbus/timesync_device.h"
 #endif
 
 namespace {
@@ -73,6 +76,10 @@ void usage(std::FILE* to) {
                "  --clock virtual|host    reference time: one 100 ns tick per executed block (default,\n"
                "                          deterministic) or the host's steady clock (interactive)\n"
                "  --device vmbus-echo     attach the VMBus host with the echo device (docs/VMBUS.md)\n"
+               "  --device vmbus-ic       the same with the integration components: heartbeat,\n"
+               "                          shutdown, time sync\n"
+               "  --shutdown-after S      vmbus-ic: the host asks the guest to shut down at reference\n"
+               "                          time S seconds\n"
                "  --vmbus-log             decoded VMBus control messages on stderr\n"
                "Built-in host ports: echo message port 0x%x, event port 0x%x, command port 0x%x;\n"
                "replies arrive on SINT %u.\n"
@@ -147,7 +154,7 @@ struct Choice {
 };
 constexpr const char* kPlatforms[] = {"bare", "pc", nullptr};
 constexpr const char* kClocks[] = {"virtual", "host", nullptr};
-constexpr const char* kDevices[] = {"vmbus-echo", nullptr};
+constexpr const char* kDevices[] = {"vmbus-echo", "vmbus-ic", nullptr};
 
 const std::string& single(const std::vector<std::string>& values) {
   return po::validators::get_single_string(values);
@@ -241,6 +248,7 @@ int main(int argc, char** argv) {
 #ifdef SOFTSYNIC_RUN_HAVE_VMBUS
   described.add_options()
     ("device", arg<Choice<kDevices>>())
+    ("shutdown-after", arg<Seconds>())
     ("vmbus-log", flag());
 #else
   static_cast<void>(kDevices);
@@ -267,7 +275,16 @@ int main(int argc, char** argv) {
     return 0;
   }
   const bool log = vm.count("log") != 0;
+  // Both devices attach the VMBus host with the echo device; vmbus-ic adds
+  // the integration components.
   const bool vmbus_echo = vm.count("device") != 0;
+  const bool vmbus_ic = vmbus_echo && vm["device"].as<Choice<kDevices>>().value == "vmbus-ic";
+  std::optional<double> shutdown_after;
+  if (auto* v = given<Seconds>(vm, "shutdown-after")) shutdown_after = v->value;
+  if (shutdown_after && !vmbus_ic) {
+    std::fprintf(stderr, "softsynic-run: --shutdown-after goes with --device vmbus-ic\n");
+    return kUsageError;
+  }
   const bool vmbus_log = vm.count("vmbus-log") != 0;
   if (auto* v = given<ArchName>(vm, "arch")) options.arch = v->value;
   if (auto* v = given<Choice<kPlatforms>>(vm, "platform")) {
@@ -342,12 +359,29 @@ int main(int argc, char** argv) {
     // before the runner (declared after it).
     std::unique_ptr<softsynic::vmbus::VmbusServer> vmbus;
     std::shared_ptr<softsynic::vmbus::EchoDevice> echo;
+    std::shared_ptr<softsynic::vmbus::HeartbeatDevice> heartbeat;
+    std::shared_ptr<softsynic::vmbus::ShutdownDevice> shutdown;
     if (vmbus_echo) {
       softsynic::vmbus::ServerOptions vo;
       if (vmbus_log || log) vo.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+      vo.time = &runner.time_source();
       vmbus = std::make_unique<softsynic::vmbus::VmbusServer>(runner.partition(), std::move(vo));
       echo = std::make_shared<softsynic::vmbus::EchoDevice>();
       vmbus->add_device(echo);
+      if (vmbus_ic) {
+        heartbeat = std::make_shared<softsynic::vmbus::HeartbeatDevice>();
+        shutdown = std::make_shared<softsynic::vmbus::ShutdownDevice>();
+        softsynic::vmbus::TimeSyncOptions ts;
+        // Host time follows the reference clock from a fixed start (runs
+        // repeat exactly), or the wall clock when the run follows it.
+        if (options.host_clock) ts.parent_time_at_zero = softsynic::vmbus::wall_clock_parent_time_at_zero(0);
+        vmbus->add_device(heartbeat);
+        vmbus->add_device(shutdown);
+        vmbus->add_device(std::make_shared<softsynic::vmbus::TimeSyncDevice>(ts));
+        if (shutdown_after) shutdown->request_shutdown(static_cast<std::uint64_t>(*shutdown_after * 1e7));
+      }
+      softsynic::vmbus::VmbusServer& host = *vmbus;
+      runner.add_deadline_source([&host] { return host.next_deadline(); }, [&host] { host.fire_due(); });
       if (auto ec = vmbus->start()) {
         std::fprintf(stderr, "softsynic-run: cannot start the VMBus host: %s\n", ec.message().c_str());
         return softsynic::emu::kExitHostError;
@@ -365,6 +399,11 @@ int main(int argc, char** argv) {
                    static_cast<unsigned long long>(echo->echoed_packets()),
                    static_cast<unsigned long long>(echo->echoed_bytes()),
                    static_cast<unsigned long long>(st.protocol_errors));
+    }
+    if (heartbeat && (vmbus_log || log)) {
+      std::fprintf(stderr, "vmbus: heartbeat: %llu answered, %llu missed\n",
+                   static_cast<unsigned long long>(heartbeat->answered()),
+                   static_cast<unsigned long long>(heartbeat->missed()));
     }
 #endif
     if (result.outcome != softsynic::emu::RunOutcome::guest_exit) {

@@ -29,6 +29,7 @@ constexpr std::uint64_t kHypercallOutLength = 2;  // `out imm8, eax`
 constexpr std::uint32_t kTscAuxMsr = 0xC000'0103;
 constexpr std::uint64_t kXapicSize = 0x1000;
 constexpr std::uint64_t kXapicEoiOffset = 0xB0;
+constexpr std::uint64_t kXapicTimerInitialOffset = 0x380;
 
 std::string hex(std::uint64_t v) {
   char buf[24];
@@ -144,6 +145,8 @@ struct X86Engine::Hooks {
     const bool eoi = offset == kXapicEoiOffset;
     if (eoi && e.observer_) e.observer_->before_crossing(e.vp_, 0);
     e.apic_.mmio_write(static_cast<std::uint32_t>(offset), static_cast<std::uint32_t>(value));
+    // The timer armed a deadline that may fall inside this slice.
+    if (offset == kXapicTimerInitialOffset) e.machine_.config().host->deadline_armed(e.vp_);
     if (eoi && e.observer_) e.observer_->on_eoi(e.vp_, 0);
     // An EOI or TPR write may unmask a pending vector: take it at the next
     // open window (inside a handler IF is clear: ending the slice would
@@ -718,8 +721,12 @@ SliceResult X86Engine::run_slice(std::uint64_t block_budget) {
 
 std::optional<std::uint64_t> X86Engine::next_deadline() const {
   SyntheticTimers* timers = machine_.config().timers;
-  return timers != nullptr ? timers->vp(vp_).next_deadline() : std::nullopt;
+  std::optional<std::uint64_t> earliest = timers != nullptr ? timers->vp(vp_).next_deadline() : std::nullopt;
+  if (auto apic = apic_.timer_deadline(); apic && (!earliest || *apic < *earliest)) earliest = apic;
+  return earliest;
 }
+
+void X86Engine::fire_due(std::uint64_t now) { apic_.fire_timer(now); }
 
 RegisterSnapshot X86Engine::registers() const {
   RegisterSnapshot snap;

@@ -106,6 +106,7 @@ class X86Engine final : public VpEngine {
   bool interrupt_pending() const override { return kicked_.load(std::memory_order_acquire); }
   void invalidate_code(std::uint64_t gpa, std::uint64_t size) override { invalidations_.add(gpa, size); }
   std::optional<std::uint64_t> next_deadline() const override;
+  void fire_due(std::uint64_t now) override;
   RegisterSnapshot registers() const override;
 
  private:

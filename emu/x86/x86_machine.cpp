@@ -55,6 +55,9 @@ X86Machine::X86Machine(const MachineConfig& config)
     apic_config.apic_id = vp;
     apic_config.bsp = vp == 0;
     auto apic = std::make_unique<devices::LocalApic>(apic_config);
+    // The APIC timer counts in reference time at the rate the APIC
+    // frequency MSR reports.
+    apic->set_time_source(config_.time, hv_.config().apic_frequency_hz);
     apic->attach_synic(config_.partition->vp(vp), 0);
     bus_.attach(*apic);
     apics_.push_back(std::move(apic));
