@@ -24,7 +24,7 @@ LinuxStart load_linux(const std::string& kernel_path, const std::string& initrd_
   // What a generation-2 Hyper-V guest sees where Linux cares: no legacy
   // timer or interrupt controllers to probe (docs/LINUX_GUEST.md).
   acpi.hardware_reduced = true;
-  acpi.cmos_rtc_present = false;
+  acpi.cmos_rtc_present = true;  // devices/pc/cmos_rtc.h
   const devices::AcpiTables tables = devices::build_pc_acpi(acpi, kAcpiTablesGpa);
   if (!ram.write(kAcpiTablesGpa, std::as_bytes(std::span(tables.bytes)))) {
     throw LinuxBootError("the ACPI tables do not fit in RAM at 0xE0000");

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "devices/pc/acpi_pm_device.h"
+#include "devices/pc/cmos_rtc.h"
 #include "devices/pc/fw_cfg.h"
 #include "devices/pc/hyperv_test_device.h"
 #include "devices/pc/legacy_pc_ports.h"
@@ -109,6 +110,7 @@ void X86Machine::add_platform_devices() {
   add(LegacyPic::kMasterBase, LegacyPic::kPortCount, std::move(pic));
   add(HypervTestDevice::kPort, HypervTestDevice::kPortCount,
       std::make_unique<HypervTestDevice>(*config_.partition, config_.device_log));
+  add(CmosRtc::kIndexPort, CmosRtc::kPortCount, std::make_unique<CmosRtc>(*config_.time));
   // ACPI power-off (S5) ends the run with status 0 (the FADT's ports).
   auto pm = std::make_unique<AcpiPmDevice>(acpi::PmLayout{}, [&host](std::uint32_t vp) { host.guest_exit(vp, 0); });
   pm->attach(io_);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "devices/apic/local_apic.h"
+#include "devices/pc/cmos_rtc.h"
 #include "devices/pc/fw_cfg.h"
 #include "devices/pc/hyperv_test_device.h"
 #include "devices/pc/io_port_device.h"
@@ -15,6 +16,7 @@
 #include "devices/pc/serial_16550.h"
 #include "synic/defs/status.h"
 #include "synic/executor.h"
+#include "synic/time_source.h"
 #include "tests/devices/synic_rig.h"
 
 using namespace softsynic;
@@ -193,4 +195,28 @@ TEST_CASE("hyperv test device: invalid commands are logged and ignored") {
   r.log.clear();
   r.device->io_write(0, HypervTestDevice::kPort, 1, 0x01);
   CHECK(r.log.size() == 1);  // only 32-bit writes are commands
+}
+
+TEST_CASE("cmos rtc: the date and time in BCD follow reference time from the fixed start") {
+  softsynic::VirtualClock clock;
+  softsynic::devices::CmosRtc rtc(clock);  // 2024-01-01 00:00:00, a Monday
+  auto reg = [&](std::uint8_t index) {
+    rtc.io_write(0, 0x70, 1, index | 0x80);  // the NMI-mask bit is not part of the index
+    return rtc.io_read(0, 0x71, 1);
+  };
+  CHECK(reg(0x09) == 0x24);
+  CHECK(reg(0x32) == 0x20);
+  CHECK(reg(0x08) == 0x01);
+  CHECK(reg(0x07) == 0x01);
+  CHECK(reg(0x06) == 0x02);
+  CHECK((reg(0x0A) & 0x80) == 0);  // never "update in progress"
+  CHECK(reg(0x0B) == 0x02);         // 24-hour, BCD
+  CHECK(reg(0x0D) == 0x80);
+  clock.set((31ull * 86400 + 13 * 3600 + 45 * 60 + 59) * 10'000'000);  // 2024-02-01 13:45:59
+  CHECK(reg(0x08) == 0x02);
+  CHECK(reg(0x07) == 0x01);
+  CHECK(reg(0x04) == 0x13);
+  CHECK(reg(0x02) == 0x45);
+  CHECK(reg(0x00) == 0x59);
+  CHECK(rtc.io_read(0, 0x70, 1) == 0x00);  // the index as written, bit 7 dropped
 }
