@@ -133,7 +133,10 @@ struct Runner::Impl final : EngineHost {
     std::function<std::optional<std::uint64_t>()> next;
     std::function<void()> fire;
   };
-  std::vector<DeadlineSource> deadline_sources;
+  // Pool threads may still ask for deadlines after run() returned: the
+  // sources are called, added and removed under the mutex.
+  mutable std::mutex deadline_sources_mutex;
+  std::vector<DeadlineSource> deadline_sources;  // guarded by deadline_sources_mutex
   std::optional<SteadyClockTimeSource> host_time;  // options.host_clock: drives `clock`
   std::unique_ptr<Partition> partition;
   std::unique_ptr<SyntheticTimers> timers;
@@ -480,6 +483,7 @@ std::optional<std::uint64_t> Runner::Impl::next_deadline() const {
   for (const auto& engine : engines) {
     if (auto d = engine->next_deadline(); d && (!earliest || *d < *earliest)) earliest = d;
   }
+  std::lock_guard lock(deadline_sources_mutex);
   for (const auto& source : deadline_sources) {
     if (auto d = source.next(); d && (!earliest || *d < *earliest)) earliest = d;
   }
@@ -516,6 +520,7 @@ void Runner::Impl::fire_due() {
     });
   }
   if (auto d = monitor->next_deadline(); d && *d <= now) monitor->poll(now);
+  std::lock_guard lock(deadline_sources_mutex);
   for (const auto& source : deadline_sources) {
     if (auto d = source.next(); d && *d <= now) source.fire();
   }
@@ -630,7 +635,12 @@ Runner::~Runner() = default;
 Partition& Runner::partition() { return *impl_->partition; }
 const TimeSource& Runner::time_source() const { return impl_->clock; }
 void Runner::add_deadline_source(std::function<std::optional<std::uint64_t>()> next, std::function<void()> fire) {
+  std::lock_guard lock(impl_->deadline_sources_mutex);
   impl_->deadline_sources.push_back({std::move(next), std::move(fire)});
+}
+void Runner::remove_deadline_sources() {
+  std::lock_guard lock(impl_->deadline_sources_mutex);
+  impl_->deadline_sources.clear();
 }
 RamGuestMemory& Runner::memory() { return impl_->ram; }
 RunResult Runner::run() { return impl_->run(); }

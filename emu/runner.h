@@ -117,6 +117,10 @@ class Runner {
   // until, and calls fire() once one is due. Both are called from the VPs'
   // strands and the runner's thread: they must be thread-safe.
   void add_deadline_source(std::function<std::optional<std::uint64_t>()> next, std::function<void()> fire);
+  // Thread-safe: no source is called once this returns (call it after
+  // run(), before what the sources use goes away: with --threads the pool
+  // still runs strand work until the runner is destroyed).
+  void remove_deadline_sources();
 
   RunResult run();
   void stop();  // thread-safe: ends run() with host_error "stopped"

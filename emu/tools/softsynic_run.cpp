@@ -392,6 +392,9 @@ int main(int argc, char** argv) {
     static_cast<void>(vmbus_log);
 #endif
     softsynic::emu::RunResult result = runner.run();
+    // The VMBus host goes before the runner: stop the runner's threads from
+    // asking it for deadlines first.
+    runner.remove_deadline_sources();
 #ifdef SOFTSYNIC_RUN_HAVE_VMBUS
     if (echo && (vmbus_log || log)) {
       const auto st = vmbus->status();
