@@ -100,7 +100,8 @@ TEST_CASE("madt: one enabled local APIC per VP, LAPIC at 0xFEE00000, no IOAPIC, 
     CAPTURE(vps);
     PcAcpiConfig config;
     config.vp_count = vps;
-    const auto madt = build_pc_acpi(config, kBase).table("APIC");
+    const auto tables_madt = build_pc_acpi(config, kBase);  // the span below points into it
+    const auto madt = tables_madt.table("APIC");
     CHECK(madt.size() == 44 + 8 * vps);
     CHECK(le(madt, 36, 4) == 0xFEE0'0000);
     CHECK(le(madt, 40, 4) == 0);
@@ -119,7 +120,8 @@ TEST_CASE("madt: one enabled local APIC per VP, LAPIC at 0xFEE00000, no IOAPIC, 
 
 TEST_CASE("fadt: full by default, with PM1a blocks at the layout's ports, SCI 9 and no SMI command") {
   PcAcpiConfig config;
-  const auto fadt = build_pc_acpi(config, kBase).table("FACP");
+  const auto tables_fadt = build_pc_acpi(config, kBase);  // the span below points into it
+  const auto fadt = tables_fadt.table("FACP");
   CHECK((le(fadt, 112, 4) & (1u << 20)) == 0);
   CHECK(le(fadt, 46, 2) == 9);
   CHECK(le(fadt, 48, 4) == 0);
@@ -161,7 +163,8 @@ TEST_CASE("fadt: IA-PC boot flags say no 8042 and no VGA; no CMOS RTC only when 
 TEST_CASE("dsdt: \\_SB.VMBS with _HID \"VMBUS\", _UID 0, a _CRS, and \\_S5 with the layout's sleep type") {
   PcAcpiConfig config;
   config.pm.s5_sleep_type = 5;
-  const auto dsdt = build_pc_acpi(config, kBase).table("DSDT");
+  const auto tables_dsdt = build_pc_acpi(config, kBase);  // the span below points into it
+  const auto dsdt = tables_dsdt.table("DSDT");
   CHECK(dsdt[8] == 2);
   const auto aml_code = dsdt.subspan(36);
   // Scope (\_SB) { Device (VMBS) { ... } }
@@ -178,7 +181,8 @@ TEST_CASE("dsdt: \\_SB.VMBS with _HID \"VMBUS\", _UID 0, a _CRS, and \\_S5 with 
 TEST_CASE("dsdt: a VMBus MMIO window becomes a QWordMemory in _CRS") {
   PcAcpiConfig config;
   config.vmbus_mmio = PcAcpiConfig::Range{0xF000'0000, 0x0800'0000};
-  const auto dsdt = build_pc_acpi(config, kBase).table("DSDT");
+  const auto tables_dsdt = build_pc_acpi(config, kBase);  // the span below points into it
+  const auto dsdt = tables_dsdt.table("DSDT");
   CHECK(contains(dsdt, aml::name("_CRS", aml::resource_template({aml::qword_memory(0xF000'0000, 0xF7FF'FFFF)}))));
 }
 
