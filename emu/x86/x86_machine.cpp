@@ -45,8 +45,7 @@ HvConfig X86Machine::make_hv_config(const MachineConfig& config) {
 X86Machine::X86Machine(const MachineConfig& config)
     : config_(config),
       tsc_(kTscFrequencyHz),
-      hv_(*config.partition, make_hv_config(config), *config.time),
-      linear_(*config.ram) {
+      hv_(*config.partition, make_hv_config(config), *config.time) {
   hv_.set_tsc_source(&tsc_);
   // The pc platform's tables live in each engine's ROM (pc_firmware.h).
   if (config_.platform == Platform::bare) write_boot_tables(*config_.ram);

@@ -47,7 +47,6 @@ class X86Machine final : public ArchMachine {
   const MachineConfig& config() const { return config_; }
   X86Hypervisor& hypervisor() { return hv_; }
   devices::LocalApic& apic(std::uint32_t vp) { return *apics_.at(vp); }
-  devices::X86LinearMemory& linear_memory() { return linear_; }
   // Port I/O: the platform's devices (thread-safe once running).
   const devices::IoPortBus& io() const { return io_; }
   // The engine about to call into the hypervisor, so the hypercall page
@@ -65,7 +64,6 @@ class X86Machine final : public ArchMachine {
   devices::ApicBus bus_;
   std::vector<std::unique_ptr<devices::LocalApic>> apics_;
   std::unique_ptr<devices::ApicMsrHandler> apic_msrs_;
-  devices::GuestMemoryLinear linear_;
   std::optional<std::uint64_t> hypercall_page_;
   std::uint32_t current_vp_ = 0;
   std::unique_ptr<RegisterOwner> stimer_owner_;  // config_.timers, when set
