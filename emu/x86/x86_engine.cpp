@@ -330,8 +330,11 @@ void X86Engine::track_mode() {
   uc_reg_read(uc_.get(), UC_X86_REG_GDTR, &gdtr);
   std::uint64_t descriptor = 0;
   const std::uint64_t at = gdtr.base + (selector & ~7u);
-  std::uint8_t bytes[8];
-  if (read_code(at, bytes)) std::memcpy(&descriptor, bytes, 8);
+  // A data read: the GDT may sit on a no-execute page (an AP's trampoline
+  // GDT, reached through the kernel's direct map, does).
+  std::byte bytes[8];
+  if (x86_read_linear(*machine_.config().ram, paging_state(), at, bytes, X86Access::read))
+    std::memcpy(&descriptor, bytes, 8);
   if (reloaded) cs_base_ = ((descriptor >> 16) & 0xFF'FFFF) | (((descriptor >> 56) & 0xFF) << 24);
   const bool code64 = ((descriptor >> 53) & 1) != 0;
   if ((efer.value & kEferLma) != 0 && code64) {
@@ -394,6 +397,22 @@ void X86Engine::scan_block(std::uint64_t address, std::uint32_t size) {
   slice_.stop_before_block(uc_.get(), address - cs_base_);
 }
 
+// The guest rewrote the code under a site hook: Linux's alternatives turn
+// `rdtsc` into `lfence; rdtsc`, moving the RDTSC 3 bytes on, and a module
+// may load where other code ran. The blocks scanned before may hold sites
+// the scan never saw, so the hook goes, every block is scanned again when it
+// next runs, and this block is cut here and translated anew.
+void X86Engine::forget_rewritten_site(std::uint64_t address) {
+  if (auto it = site_hooks_.find(address); it != site_hooks_.end()) {
+    uc_hook_del(uc_.get(), it->second);
+    site_hooks_.erase(it);
+  }
+  scanned_blocks_.clear();
+  recent_blocks_.fill(kNoBlock);
+  restart_ = true;
+  slice_.stop_at(uc_.get(), address - cs_base_);
+}
+
 // The TSC: kTscPerTick cycles per 100 ns of reference time, so it follows
 // the virtual clock (deterministic, replayed byte for byte) or the host
 // clock as the reference time does. The clock moves between slices only;
@@ -415,7 +434,11 @@ void X86Engine::emulate_site(std::uint64_t address) {
   TrappedSite site{};
   // The bytes are checked again: the guest may have replaced the code.
   const std::size_t readable = (address & (kHvPageSize - 1)) <= kHvPageSize - 3 ? 3 : 2;
-  if (!read_code(address, {code, readable}) || !decode_trapped_site({code, readable}, site)) return;
+  if (!read_code(address, {code, readable})) return;
+  if (!decode_trapped_site({code, readable}, site)) {
+    forget_rewritten_site(address);
+    return;
+  }
   if (site.instruction == TrappedInstruction::rdtsc || site.instruction == TrappedInstruction::rdtscp) {
     const std::uint64_t tsc = read_tsc();
     regs_.set(X86Reg::rax, tsc & 0xFFFF'FFFF);

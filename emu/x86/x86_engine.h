@@ -117,6 +117,7 @@ class X86Engine final : public VpEngine {
   void apply_invalidations();
   void sync_hypercall_page();
   void scan_block(std::uint64_t address, std::uint32_t size);
+  void forget_rewritten_site(std::uint64_t address);
   bool interrupt_window_at(std::uint64_t block);
   void emulate_site(std::uint64_t address);
   std::uint64_t read_tsc();
