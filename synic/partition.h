@@ -12,7 +12,7 @@
 // VTL switching.
 //
 // Threading, per method:
-//  - thread-safe: add_message_port, add_event_port, post_message,
+//  - thread-safe: add_message_port, add_event_port, connections, post_message,
 //    async_post_message, new_guest_event_port, prefer_os_events,
 //    monitor_support, set_monitor_support, vp(), vp_count(), vtl_count(),
 //    set_observer (before use).
@@ -88,6 +88,9 @@ class Partition {
                                                      std::shared_ptr<MessagePort> port);
   boost::system::result<PortHandle> add_event_port(std::uint32_t connection_id, Vtl minimum_vtl,
                                                    std::shared_ptr<EventPort> port);
+
+  // The registered host ports by connection id, sorted (tools, debuggers).
+  std::vector<ConnectionInfo> connections() const;
 
   // Queues a message for (vtl, vp, sint); it reaches the SIMP slot on the
   // VP's strand. Never blocks. Errors: queue_full (nothing queued: retry or

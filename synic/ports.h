@@ -43,6 +43,13 @@ class MessagePort {
   virtual bool on_message(const GuestMessage& message) = 0;
 };
 
+// One registered connection, as Partition::connections() lists it.
+struct ConnectionInfo {
+  std::uint32_t connection_id = 0;
+  bool message = false;  // a MessagePort (HvPostMessage); else an EventPort (HvSignalEvent)
+  Vtl minimum_vtl = 0;
+};
+
 class EventPort {
  public:
   virtual ~EventPort() = default;

@@ -66,8 +66,11 @@ class GuestRing {
   // Room the writer has now (0 when the indexes are corrupt).
   std::uint32_t free_bytes() const;
 
- private:
+  // The control page's write and read indices; false when unreadable or
+  // corrupt (out of range, misaligned).
   bool indexes(std::uint32_t& write_index, std::uint32_t& read_index) const;
+
+ private:
   bool read_data(std::uint32_t offset, std::span<std::byte> out) const;
   bool write_data(std::uint32_t offset, std::span<const std::byte> in);
 

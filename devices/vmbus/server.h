@@ -47,6 +47,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/system/error_code.hpp>
 
@@ -98,6 +99,28 @@ struct ServerStatus {
   std::uint32_t waiting_replies = 0;
 };
 
+// One channel, as VmbusServer::channels() lists it.
+struct ChannelInfo {
+  std::uint32_t relid = 0;
+  std::uint32_t connection_id = 0;
+  bool offered = false;
+  bool open = false;
+  bool rescinded = false;
+  bool broken = false;
+  std::uint32_t open_vp = 0;  // open: the VP OPENCHANNEL named
+  std::uint32_t gpadl = 0;    // open: the ring buffer's GPADL
+  // open: write and read indices of each ring, read from guest memory
+  // (nullopt when they cannot be read).
+  struct Ring {
+    std::uint32_t write_index = 0;
+    std::uint32_t read_index = 0;
+    std::uint32_t data_size = 0;
+  };
+  std::optional<Ring> outbound;  // guest -> host
+  std::optional<Ring> inbound;   // host -> guest
+  std::uint64_t packets_in = 0, packets_out = 0;
+};
+
 class VmbusServer {
  public:
   explicit VmbusServer(Partition& partition, ServerOptions options = {});
@@ -124,6 +147,8 @@ class VmbusServer {
   void fire_due();
 
   ServerStatus status() const;
+  // Every channel by relid (tools, debuggers). Thread-safe.
+  std::vector<ChannelInfo> channels() const;
   std::uint32_t channel_connection_id(std::uint32_t relid) const;
 
  private:

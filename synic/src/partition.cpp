@@ -143,6 +143,8 @@ boost::system::result<PortHandle> Partition::add_message_port(std::uint32_t conn
   return impl_->state->registry->add_message_port(connection_id, minimum_vtl, std::move(port));
 }
 
+std::vector<ConnectionInfo> Partition::connections() const { return impl_->state->registry->connections(); }
+
 boost::system::result<PortHandle> Partition::add_event_port(std::uint32_t connection_id, Vtl minimum_vtl,
                                                             std::shared_ptr<EventPort> port) {
   return impl_->state->registry->add_event_port(connection_id, minimum_vtl, std::move(port));

@@ -191,6 +191,17 @@ void PortRegistry::reclaim() {
   if (!in_use) retired_.clear();
 }
 
+std::vector<ConnectionInfo> PortRegistry::connections() {
+  std::vector<ConnectionInfo> out;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, entry] : snapshot_.load(std::memory_order_relaxed)->ports)
+      out.push_back({id, entry->message_kind, entry->minimum_vtl});
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.connection_id < b.connection_id; });
+  return out;
+}
+
 boost::system::result<PortHandle> PortRegistry::add(std::uint32_t connection_id, Vtl minimum_vtl,
                                                     std::shared_ptr<Entry> entry) {
   if (minimum_vtl >= vtl_count_) return make_error_code(Error::invalid_vtl);

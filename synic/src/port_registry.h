@@ -44,6 +44,9 @@ class PortRegistry : public std::enable_shared_from_this<PortRegistry> {
   boost::system::result<PortHandle> add_event_port(std::uint32_t connection_id, Vtl minimum_vtl,
                                                    std::shared_ptr<EventPort> port);
 
+  // The registered connections, sorted by id.
+  std::vector<ConnectionInfo> connections();
+
   // Argument checks are the caller's; these find the port, check kind and
   // VTL, and call it. Strand-affine: on the strand of message.vp / event.vp.
   HvStatus post(const GuestMessage& message);

@@ -881,6 +881,36 @@ ServerStatus VmbusServer::status() const {
   return s;
 }
 
+std::vector<ChannelInfo> VmbusServer::channels() const {
+  std::lock_guard lock(impl_->mutex);
+  std::vector<ChannelInfo> out;
+  auto ring = [](const std::optional<GuestRing>& r) -> std::optional<ChannelInfo::Ring> {
+    ChannelInfo::Ring info;
+    if (!r || !r->indexes(info.write_index, info.read_index)) return std::nullopt;
+    info.data_size = r->data_size();
+    return info;
+  };
+  for (const auto& [relid, c] : impl_->channels) {
+    ChannelInfo info;
+    info.relid = relid;
+    info.connection_id = c->connection_id;
+    info.offered = c->offered;
+    info.open = c->open;
+    info.rescinded = c->rescinded;
+    info.broken = c->broken;
+    info.open_vp = c->open_vp;
+    info.gpadl = c->gpadl;
+    if (c->open) {
+      info.outbound = ring(c->outbound);
+      info.inbound = ring(c->inbound);
+    }
+    info.packets_in = c->packets_in;
+    info.packets_out = c->packets_out;
+    out.push_back(info);
+  }
+  return out;
+}
+
 std::uint32_t VmbusServer::channel_connection_id(std::uint32_t relid) const {
   return impl_->options.channel_connection_id_base + relid;
 }
