@@ -5,16 +5,22 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
+#include <utility>
 
 #include <boost/asio/post.hpp>
 
 #include "emu/event_log.h"
+#include "emu/gdb/server.h"
+#include "emu/synic_monitor.h"
+#include "emu/vp_debug.h"
 #include "emu/host_test_ports.h"
 #include "emu/host_time_source.h"
 #include "emu/image_loader.h"
@@ -64,6 +70,10 @@ constexpr auto kThreadedWatchPeriod = std::chrono::milliseconds(2);
 // (e.g. a timer aimed at a VP that sleeps with interrupts off): the
 // partition can never run again.
 constexpr std::uint64_t kIdleJumpLimit = 10000;
+// A debugger's monitor command waits this long for a VP's strand.
+constexpr auto kDebugStrandWait = std::chrono::seconds(2);
+// After the guest ended, the debugger this long to take the exit and go.
+constexpr auto kDebugExitGrace = std::chrono::seconds(5);
 
 bool feature_off(const RunnerOptions& options, std::string_view name) {
   for (const auto& f : options.features_off) {
@@ -122,6 +132,26 @@ struct Runner::Impl final : EngineHost {
   bool jump_to_next_deadline();
   void sleep_until_host(std::uint64_t deadline);
 
+  // ---- Debugger (options.gdb); the state below is guarded by debug_mutex ----
+  struct DebugTarget;
+  enum class DebugState { running, stopping, stopped };
+  void start_debugger();
+  // Around a slice, on its strand: false / true when the debugger holds the
+  // VP (the slice must not run / must not be followed by another). Without
+  // a debugger: true / false.
+  bool debug_enter_slice(std::uint32_t vp);
+  bool debug_leave_slice(std::uint32_t vp, const SliceResult* slice);
+  // debug_mutex held: every VP to stop; the event to report once all have.
+  void debug_begin_stop();
+  std::optional<gdb::StopEvent> debug_stop_complete();
+  void debug_stop_all();
+  void debug_resume(std::span<const gdb::ResumeAction> actions);
+  bool debug_holding();
+  // Deterministic mode, the executor ran dry: true when the debugger holds
+  // the machine (waited a while for it, or for strand work it posted).
+  bool debug_hold_wait();
+  std::optional<std::string> debug_on_strand(std::uint32_t vp, std::function<std::string()> work);
+
   RunnerOptions options;
   MemoryLayout layout;
   RamGuestMemory ram;
@@ -169,6 +199,102 @@ struct Runner::Impl final : EngineHost {
   std::atomic<std::uint64_t> total_blocks{0};
   std::atomic<std::uint64_t> activity{0};  // slices run + wakes, for threaded idle detection
   std::chrono::steady_clock::time_point start;
+
+  std::unique_ptr<DebugTarget> debug_target;
+  std::unique_ptr<gdb::GdbServer> gdb_server;
+  std::mutex debug_mutex;
+  std::condition_variable debug_cv;
+  DebugState debug_state = DebugState::running;
+  std::uint32_t slices_in_flight = 0;
+  std::vector<char> debug_held;     // the VP's slice was held back; resume posts it
+  std::vector<char> debug_may_run;  // the debugger's last resume lets the VP run
+  gdb::StopEvent debug_event;
+  // Work the debugger posted (resumed slices, strand work it waits for)
+  // that the deterministic executor must run before it can be called idle.
+  bool debug_work = false;
+  struct MonitorCommand {
+    std::string help;
+    std::function<std::optional<std::string>(std::string_view)> handler;
+  };
+  std::vector<MonitorCommand> monitor_commands;  // fixed once run() starts
+};
+
+// The machine as the GDB stub sees it. Strand-affine to the stub's thread
+// (GdbTarget's contract); resume/stop_all/kill reach the runner's
+// thread-safe debug state.
+struct Runner::Impl::DebugTarget final : gdb::GdbTarget {
+  explicit DebugTarget(Impl& r) : r(r) {}
+  Impl& r;
+
+  VpDebug* vp(std::uint32_t n) { return n < r.engines.size() ? r.engines[n]->debug() : nullptr; }
+
+  gdb::TargetArch arch() const override {
+    return r.options.arch == Arch::x86_64 ? gdb::TargetArch::x86_64 : gdb::TargetArch::aarch64;
+  }
+  std::uint32_t vp_count() const override { return r.options.vps; }
+  bool read_register(std::uint32_t n, unsigned regno, std::span<std::byte> value) override {
+    VpDebug* d = vp(n);
+    return d != nullptr && d->read_register(regno, value);
+  }
+  bool write_register(std::uint32_t n, unsigned regno, std::span<const std::byte> value) override {
+    VpDebug* d = vp(n);
+    return d != nullptr && d->write_register(regno, value);
+  }
+  std::size_t read_memory(std::uint32_t n, gdb::AddressSpace space, std::uint64_t address,
+                          std::span<std::byte> out) override {
+    VpDebug* d = vp(n);
+    return d != nullptr ? d->read_memory(space, address, out) : 0;
+  }
+  std::size_t write_memory(std::uint32_t n, gdb::AddressSpace space, std::uint64_t address,
+                           std::span<const std::byte> bytes) override {
+    VpDebug* d = vp(n);
+    return d != nullptr ? d->write_memory(space, address, bytes) : 0;
+  }
+  // Software and hardware breakpoints are the same code hooks on every VP;
+  // watchpoints are not offered (Unicorn's memory hooks see physical
+  // addresses, which a guest-virtual watch cannot follow honestly).
+  gdb::BreakpointResult insert_breakpoint(gdb::BreakpointType type, std::uint64_t address, std::uint64_t) override {
+    if (type != gdb::BreakpointType::software && type != gdb::BreakpointType::hardware)
+      return gdb::BreakpointResult::unsupported;
+    for (std::uint32_t n = 0; n < r.engines.size(); ++n) {
+      VpDebug* d = vp(n);
+      if (d != nullptr && d->insert_breakpoint(address)) continue;
+      while (n-- > 0) vp(n)->remove_breakpoint(address);
+      return gdb::BreakpointResult::failed;
+    }
+    return gdb::BreakpointResult::ok;
+  }
+  gdb::BreakpointResult remove_breakpoint(gdb::BreakpointType type, std::uint64_t address, std::uint64_t) override {
+    if (type != gdb::BreakpointType::software && type != gdb::BreakpointType::hardware)
+      return gdb::BreakpointResult::unsupported;
+    for (std::uint32_t n = 0; n < r.engines.size(); ++n) {
+      if (VpDebug* d = vp(n)) d->remove_breakpoint(address);
+    }
+    return gdb::BreakpointResult::ok;
+  }
+  void resume(std::span<const gdb::ResumeAction> actions) override { r.debug_resume(actions); }
+  void stop_all() override { r.debug_stop_all(); }
+  void kill() override { r.finish(RunOutcome::host_error, 0, "killed by the debugger"); }
+  std::optional<std::string> monitor(std::string_view command) override {
+    if (command == "help") {
+      std::string help(kSynicMonitorHelp);
+      for (const auto& c : r.monitor_commands) help += c.help;
+      return help;
+    }
+    SynicMonitorSources sources;
+    sources.partition = r.partition.get();
+    sources.timers = r.timers.get();
+    sources.time = &r.clock;
+    sources.vp_deadline = [this](std::uint32_t n) { return r.engines[n]->next_deadline(); };
+    sources.on_strand = [this](std::uint32_t n, std::function<std::string()> work) {
+      return r.debug_on_strand(n, std::move(work));
+    };
+    if (auto text = synic_monitor(command, sources)) return text;
+    for (const auto& c : r.monitor_commands) {
+      if (auto text = c.handler(command)) return text;
+    }
+    return std::nullopt;
+  }
 };
 
 Runner::Impl::Impl(RunnerOptions o)
@@ -324,7 +450,9 @@ Runner::Impl::Impl(RunnerOptions o)
 
 Runner::Impl::~Impl() {
   // Threads first (they may still run strand work), then what they use;
-  // the pool's context last, as the VPs' strands unregister from it.
+  // the pool's context last, as the VPs' strands unregister from it. The
+  // debugger's thread calls into the engines: it goes first.
+  gdb_server.reset();
   if (pool) pool->join();
   engines.clear();
   machine.reset();
@@ -395,6 +523,7 @@ void Runner::Impl::finish(RunOutcome outcome, std::uint32_t code, std::string me
   }
   for (auto& engine : engines) engine->request_stop();
   done_cv.notify_all();
+  debug_cv.notify_all();
 }
 
 bool Runner::Impl::timed_out() {
@@ -423,6 +552,7 @@ void Runner::Impl::post_slice(std::uint32_t vp) {
 // One slice of `vp`, on its strand.
 void Runner::Impl::run_slice(std::uint32_t vp) {
   if (done.load(std::memory_order_acquire)) return;
+  if (!debug_enter_slice(vp)) return;
   activity.fetch_add(1, std::memory_order_relaxed);
   VpEngine& engine = *engines[vp];
   // Threaded mode: one engine at a time. Taken before the budget is set:
@@ -439,7 +569,7 @@ void Runner::Impl::run_slice(std::uint32_t vp) {
   // (a lazy direct-mode timer would then skip expiries). Let it go first.
   if (other_vp_due(vp)) {
     fire_due();
-    post_slice(vp);
+    if (!debug_leave_slice(vp, nullptr)) post_slice(vp);
     return;
   }
   std::uint64_t budget = options.slice_blocks;
@@ -456,12 +586,15 @@ void Runner::Impl::run_slice(std::uint32_t vp) {
     clock.advance(slice.blocks);
   if (engine_lock.owns_lock()) engine_lock.unlock();
   if (auto deadline = next_deadline(); deadline && *deadline <= clock.now()) fire_due();
+  // Held by the debugger: its next slice waits for the debugger's resume.
+  const bool held = debug_leave_slice(vp, &slice);
   if (timed_out()) return;
   switch (slice.reason) {
     case StopReason::slice_budget:
-      post_slice(vp);
+      if (!held) post_slice(vp);
       break;
     case StopReason::halted:
+      if (held) break;  // resumed, it halts again at once unless woken
       parked[vp].store(true, std::memory_order_release);
       // A request that arrived after the slice ended found the VP not yet
       // parked: look again.
@@ -472,10 +605,155 @@ void Runner::Impl::run_slice(std::uint32_t vp) {
       finish(slice.reason == StopReason::triple_fault ? RunOutcome::triple_fault : RunOutcome::guest_fault, 0,
              "vp" + std::to_string(vp) + " guest fault: " + slice.fault + "\n  " + engine.registers().to_string());
       break;
+    case StopReason::breakpoint:
+    case StopReason::step:  // the debugger holds every VP now
     case StopReason::exit_requested:
     default:
       break;
   }
+}
+
+// ---- Debugger ----
+
+void Runner::Impl::start_debugger() {
+  if (!options.gdb) return;
+  debug_held.assign(options.vps, 0);
+  debug_may_run.assign(options.vps, 1);
+  debug_event.reason = gdb::StopEvent::Reason::interrupted;
+  // --gdb-wait: stopped before the first instruction; run()'s first
+  // slices are held until the debugger resumes.
+  if (options.gdb_wait) debug_state = DebugState::stopped;
+  debug_target = std::make_unique<DebugTarget>(*this);
+  gdb_server = std::make_unique<gdb::GdbServer>(*debug_target, *options.gdb);
+}
+
+bool Runner::Impl::debug_enter_slice(std::uint32_t vp) {
+  if (!gdb_server) return true;
+  std::lock_guard lock(debug_mutex);
+  if (debug_state != DebugState::running || !debug_may_run[vp]) {
+    debug_held[vp] = 1;
+    return false;
+  }
+  ++slices_in_flight;
+  return true;
+}
+
+bool Runner::Impl::debug_leave_slice(std::uint32_t vp, const SliceResult* slice) {
+  if (!gdb_server) return false;
+  std::optional<gdb::StopEvent> report;
+  bool held = false;
+  {
+    std::lock_guard lock(debug_mutex);
+    --slices_in_flight;
+    const bool hit = slice != nullptr && (slice->reason == StopReason::breakpoint || slice->reason == StopReason::step);
+    if (hit && debug_state == DebugState::running) {
+      debug_event = gdb::StopEvent{};
+      debug_event.reason = slice->reason == StopReason::breakpoint ? gdb::StopEvent::Reason::breakpoint
+                                                                   : gdb::StopEvent::Reason::step;
+      debug_event.vp = vp;
+      debug_event.address = engines[vp]->debug()->pc();
+      debug_begin_stop();
+    }
+    // A breakpoint or step of this VP while another's stop is under way:
+    // the VP stays there and the debugger sees it stopped (its PC shows it).
+    held = hit || debug_state != DebugState::running || !debug_may_run[vp];
+    if (held) debug_held[vp] = 1;
+    report = debug_stop_complete();
+  }
+  if (report) gdb_server->report_stop(*report);
+  return held;
+}
+
+void Runner::Impl::debug_begin_stop() {
+  debug_state = DebugState::stopping;
+  for (auto& engine : engines) engine->request_pause();
+}
+
+std::optional<gdb::StopEvent> Runner::Impl::debug_stop_complete() {
+  if (debug_state != DebugState::stopping || slices_in_flight != 0) return std::nullopt;
+  debug_state = DebugState::stopped;
+  return debug_event;
+}
+
+void Runner::Impl::debug_stop_all() {
+  std::optional<gdb::StopEvent> report;
+  {
+    std::lock_guard lock(debug_mutex);
+    switch (debug_state) {
+      case DebugState::stopped:
+        debug_event.reason = gdb::StopEvent::Reason::interrupted;
+        report = debug_event;
+        break;
+      case DebugState::running:
+        debug_event.reason = gdb::StopEvent::Reason::interrupted;
+        debug_begin_stop();
+        report = debug_stop_complete();
+        break;
+      case DebugState::stopping:
+      default:
+        break;  // the stop under way is reported
+    }
+  }
+  if (report) gdb_server->report_stop(*report);
+  debug_cv.notify_all();
+}
+
+void Runner::Impl::debug_resume(std::span<const gdb::ResumeAction> actions) {
+  std::vector<std::uint32_t> post;
+  {
+    std::lock_guard lock(debug_mutex);
+    if (debug_state != DebugState::stopped || actions.size() != engines.size()) return;
+    for (std::uint32_t vp = 0; vp < engines.size(); ++vp) {
+      const bool run = actions[vp] != gdb::ResumeAction::stay_stopped;
+      debug_may_run[vp] = run ? 1 : 0;
+      if (VpDebug* d = engines[vp]->debug()) d->set_single_step(actions[vp] == gdb::ResumeAction::step);
+      engines[vp]->clear_pause();
+      if (run && debug_held[vp]) {
+        debug_held[vp] = 0;
+        post.push_back(vp);
+      }
+    }
+    debug_state = DebugState::running;
+    for (std::uint32_t vp : post) post_slice(vp);
+    debug_work = true;
+  }
+  activity.fetch_add(1, std::memory_order_relaxed);
+  debug_cv.notify_all();
+}
+
+bool Runner::Impl::debug_holding() {
+  if (!gdb_server) return false;
+  std::lock_guard lock(debug_mutex);
+  return debug_state != DebugState::running;
+}
+
+bool Runner::Impl::debug_hold_wait() {
+  if (!gdb_server) return false;
+  {
+    std::unique_lock lock(debug_mutex);
+    // Resumed, or work posted, since the executor last ran: run it first.
+    if (std::exchange(debug_work, false)) return true;
+    if (debug_state == DebugState::running) return false;
+    debug_cv.wait_for(lock, kHostNap, [this] {
+      return debug_state == DebugState::running || debug_work || done.load(std::memory_order_acquire);
+    });
+    debug_work = false;
+  }
+  timed_out();
+  return true;
+}
+
+std::optional<std::string> Runner::Impl::debug_on_strand(std::uint32_t vp, std::function<std::string()> work) {
+  auto promise = std::make_shared<std::promise<std::string>>();
+  auto future = promise->get_future();
+  boost::asio::post(partition->vp(vp).strand(), [promise, work = std::move(work)] { promise->set_value(work()); });
+  {
+    std::lock_guard lock(debug_mutex);
+    debug_work = true;
+  }
+  debug_cv.notify_all();
+  if (future.wait_for(kDebugStrandWait) != std::future_status::ready) return std::nullopt;
+  return future.get();
 }
 
 std::optional<std::uint64_t> Runner::Impl::next_deadline() const {
@@ -580,7 +858,9 @@ RunResult Runner::Impl::run() {
     // pending: sleep (in virtual time) until the next deadline.
     for (;;) {
       deterministic->run_until_idle();
-      if (done.load() || !jump_to_next_deadline()) break;
+      if (done.load()) break;
+      if (debug_hold_wait()) continue;  // the debugger holds the machine: no clock jump
+      if (!jump_to_next_deadline()) break;
     }
   } else {
     std::unique_lock lock(done_mutex);
@@ -590,7 +870,8 @@ RunResult Runner::Impl::run() {
       done_cv.wait_for(lock, kThreadedWatchPeriod);
       if (done.load()) break;
       lock.unlock();
-      bool all_parked = true;
+      // Held by the debugger: not parked, and the clock stays.
+      bool all_parked = !debug_holding();
       for (std::uint32_t vp = 0; vp < options.vps; ++vp) all_parked = all_parked && parked[vp].load();
       const std::uint64_t now_activity = activity.load();
       // Halted and still for a whole watch period, with a deadline ahead:
@@ -627,10 +908,23 @@ RunResult Runner::Impl::run() {
   }
 #endif
   r.blocks = total_blocks.load();
+  if (gdb_server) {
+    // The debugger sees the guest end (gdb then closes its connection).
+    gdb::StopEvent exited;
+    exited.reason = gdb::StopEvent::Reason::exited;
+    exited.exit_code = static_cast<std::uint8_t>(exit_status(r));
+    gdb_server->report_stop(exited);
+    gdb_server->wait_until_disconnected(kDebugExitGrace);
+  }
   return r;
 }
 
-Runner::Runner(RunnerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Runner::Runner(RunnerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) { impl_->start_debugger(); }
+std::uint16_t Runner::gdb_port() const { return impl_->gdb_server ? impl_->gdb_server->port() : 0; }
+void Runner::add_monitor_command(std::string help,
+                                 std::function<std::optional<std::string>(std::string_view)> handler) {
+  impl_->monitor_commands.push_back({std::move(help), std::move(handler)});
+}
 Runner::~Runner() = default;
 Partition& Runner::partition() { return *impl_->partition; }
 const TimeSource& Runner::time_source() const { return impl_->clock; }

@@ -12,8 +12,18 @@
 // still one engine at a time (a partition-wide engine mutex); it keeps every
 // guarantee except the interleaving of VPs, which follows host timing.
 //
-// Threading: construct, run() and destroy on one thread; stop() is
-// thread-safe.
+// Debugger (options.gdb): a GDB remote stub (emu/gdb/server.h) serves the
+// machine on its own thread. All-stop: when a VP hits a breakpoint, ends
+// a step or the debugger interrupts, no VP starts another slice and the
+// running ones end theirs at the next block boundary; the stop is reported
+// once every VP is out of its slice. A VP held by the debugger is neither
+// parked nor counted for deadlocks, and the clock does not jump while the
+// debugger holds the machine. Holds in deterministic mode (the run thread
+// waits for the debugger, running the strand work it asks for) and in
+// threaded mode alike.
+//
+// Threading: construct, run() and destroy on one thread; stop() and
+// gdb_port() are thread-safe; add_monitor_command() before run().
 #pragma once
 
 #include <cstdint>
@@ -22,8 +32,10 @@
 #include <optional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "emu/gdb/server.h"
 #include "emu/vp_engine.h"
 
 namespace softsynic {
@@ -71,6 +83,12 @@ struct RunnerOptions {
   // Write a Chrome trace-event timeline (emu/replay/timeline.h) of the run
   // to this file when it ends; empty: none. Same availability as recording.
   std::string timeline_path;
+  // A GDB remote stub at this endpoint (docs/DEBUGGING.md); nullopt: none.
+  // Port 0 picks a free one (gdb_port()).
+  std::optional<gdb::Endpoint> gdb;
+  // With gdb: no VP runs its first instruction until a debugger attached
+  // and resumed the guest.
+  bool gdb_wait = false;
 };
 
 enum class RunOutcome {
@@ -121,6 +139,15 @@ class Runner {
   // run(), before what the sources use goes away: with --threads the pool
   // still runs strand work until the runner is destroyed).
   void remove_deadline_sources();
+
+  // The GDB stub's listening port; 0 without options.gdb.
+  std::uint16_t gdb_port() const;
+  // Before run(): a `monitor` command family for the debugger. `handler`
+  // answers the commands it knows (nullopt for the others); it is called
+  // from the stub's thread while the guest is stopped, so it must be
+  // thread-safe against the host's own threads. `help` lines are added to
+  // `monitor help`.
+  void add_monitor_command(std::string help, std::function<std::optional<std::string>(std::string_view)> handler);
 
   RunResult run();
   void stop();  // thread-safe: ends run() with host_error "stopped"

@@ -34,6 +34,10 @@ std::string_view stop_reason_name(StopReason reason) {
       return "guest_fault";
     case StopReason::triple_fault:
       return "triple_fault";
+    case StopReason::breakpoint:
+      return "breakpoint";
+    case StopReason::step:
+      return "step";
     default:
       return "unknown";
   }

@@ -12,8 +12,9 @@
 // Threading: run_slice(), take_interrupt() and invalidate_code() are
 // engine-affine: the runner calls them from the VP's strand with no other
 // engine running (Unicorn engines are not safe to run side by side on one
-// RAM: guest locked instructions would not be atomic). request_stop() and
-// interrupt_pending() are thread-safe.
+// RAM: guest locked instructions would not be atomic). request_stop(),
+// request_pause(), clear_pause() and interrupt_pending() are thread-safe;
+// debug() is called while the VP is stopped (emu/vp_debug.h).
 #pragma once
 
 #include <cstdint>
@@ -40,6 +41,7 @@ class GuestCpuObserver;
 namespace softsynic::emu {
 
 class MonitorPageWatch;
+class VpDebug;
 
 enum class Arch { x86_64, aarch64 };
 
@@ -53,6 +55,8 @@ enum class StopReason {
   slice_budget,    // the block budget ran out; the VP is still runnable
   guest_fault,     // the guest cannot go on (unmapped access, a broken IDT, ...)
   triple_fault,    // x86: a fault while delivering #DF (the CPU would shut down)
+  breakpoint,      // a debugger's breakpoint (VpDebug): the PC is at it, not executed
+  step,            // a debugger's single step finished
 };
 
 std::string_view stop_reason_name(StopReason reason);
@@ -210,6 +214,15 @@ class VpEngine {
   virtual void invalidate_code(std::uint64_t gpa, std::uint64_t size) = 0;
 
   virtual RegisterSnapshot registers() const = 0;
+
+  // Thread-safe: the running slice ends with slice_budget at its next block
+  // boundary, and any slice started before clear_pause() at its first (the
+  // runner stopping every VP for a debugger).
+  virtual void request_pause() {}
+  virtual void clear_pause() {}
+  // The debugger's view of this VP (emu/vp_debug.h); nullptr when the
+  // engine offers none.
+  virtual VpDebug* debug() { return nullptr; }
 };
 
 // One per partition: the hypervisor objects every VP shares (x86-64: the

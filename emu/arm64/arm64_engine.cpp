@@ -123,6 +123,7 @@ Arm64Engine::Arm64Engine(Arm64Machine& machine, const EngineConfig& config)
   unicorn::map_guest_ram(uc_.get(), *machine_.config().ram);
   load_boot_state(config);
   install_hooks();
+  attach_debug(uc_.get(), slice_, [this] { return regs_.pc(); }, *machine_.config().ram, *machine_.config().host, vp_);
   line_.set_kick([this] {
     kicked_.store(true, std::memory_order_release);
     irq_check_.store(true, std::memory_order_release);
@@ -343,6 +344,7 @@ SliceResult Arm64Engine::run_slice(std::uint64_t block_budget) {
   for (;;) {
     take_irq_now_ = false;
     restart_ = false;
+    debug_hooks().enter();
     uc_err err = uc_emu_start(uc_.get(), pc, 0, 0, 0);
     monitor_hook_.flush();
     if (monitor_hook_.stale()) monitor_hook_.sync(uc_.get());
@@ -350,6 +352,7 @@ SliceResult Arm64Engine::run_slice(std::uint64_t block_budget) {
     if (resume) regs_.set_pc(*resume);  // the PC may be stale after a stop from a block hook
     if (fault_) return finish(StopReason::guest_fault);
     if (exited_ || slice_.stop_requested()) return finish(StopReason::exit_requested);
+    if (auto stop = debug_hooks().take_stop()) return finish(*stop);
     if (err != UC_ERR_OK) {
       fault_ = std::string("CPU error: ") + uc_strerror(err) + " (pc " + hex(regs_.pc()) + ")";
       return finish(StopReason::guest_fault);
@@ -370,7 +373,8 @@ SliceResult Arm64Engine::run_slice(std::uint64_t block_budget) {
     }
     if (!devices::arm64_wfi_should_wake(line_)) {
       halted_ = true;
-      return finish(StopReason::halted);
+      // A step onto WFI ends there, with the VP halted.
+      return finish(debug_hooks().stepping() ? StopReason::step : StopReason::halted);
     }
     take_interrupt();
     if (fault_) return finish(StopReason::guest_fault);
@@ -395,5 +399,59 @@ RegisterSnapshot Arm64Engine::registers() const {
   snap.registers.emplace_back("vbar_el1", regs_.vbar_el1());
   return snap;
 }
+
+// ---- VpDebug ----
+
+namespace {
+
+constexpr unsigned kGdbSp = 31;
+constexpr unsigned kGdbPc = 32;
+constexpr unsigned kGdbCpsr = 33;
+constexpr std::uint64_t kSctlrM = 1;  // SCTLR_EL1.M: stage 1 translation on
+
+int gdb_uc_register(unsigned regno) {
+  if (regno <= 28) return UC_ARM64_REG_X0 + static_cast<int>(regno);
+  switch (regno) {
+    case 29:
+      return UC_ARM64_REG_X29;
+    case 30:
+      return UC_ARM64_REG_X30;
+    case kGdbSp:
+      return UC_ARM64_REG_SP;
+    case kGdbPc:
+      return UC_ARM64_REG_PC;
+    case kGdbCpsr:
+      return UC_ARM64_REG_PSTATE;
+    default:
+      return UC_ARM64_REG_INVALID;
+  }
+}
+
+}  // namespace
+
+bool Arm64Engine::read_register(unsigned regno, std::span<std::byte> value) {
+  const int reg = gdb_uc_register(regno);
+  if (reg == UC_ARM64_REG_INVALID) return false;
+  const std::uint64_t v = regs_.get(reg);
+  for (std::size_t i = 0; i < value.size(); ++i) value[i] = static_cast<std::byte>(i < 8 ? v >> (8 * i) : 0);
+  return true;
+}
+
+bool Arm64Engine::write_register(unsigned regno, std::span<const std::byte> value) {
+  const int reg = gdb_uc_register(regno);
+  if (reg == UC_ARM64_REG_INVALID) return false;
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < value.size() && i < 8; ++i) v |= std::to_integer<std::uint64_t>(value[i]) << (8 * i);
+  regs_.set(reg, v);
+  return true;
+}
+
+std::optional<std::uint64_t> Arm64Engine::debug_page(gdb::AddressSpace space, std::uint64_t page) const {
+  if (space == gdb::AddressSpace::physical) return page;
+  // SCTLR_EL1 (op0 3, op1 0, CRn 1, CRm 0, op2 0).
+  if ((regs_.get_sysreg(3, 0, 1, 0, 0) & kSctlrM) != 0) return std::nullopt;
+  return page;
+}
+
 
 }  // namespace softsynic::emu::arm64

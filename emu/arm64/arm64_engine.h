@@ -33,8 +33,13 @@
 // registers the model lacks), SVC/SMC, unmapped accesses, aborts.
 // Not supported: EL0/EL2 guests, FIQ, SError, the generic timer's
 // interrupt (no PPI 27/30), sync exception delivery to the guest.
+// Debugger (VpDebug): x0-x30, sp, pc and cpsr (PSTATE) by gdb number;
+// memory by virtual address while the MMU is off (SCTLR_EL1.M clear:
+// virtual is physical, as our guests run); with the MMU on only physical
+// access works (virtual reads report nothing mapped); breakpoints and steps
+// as code hooks (unicorn/debug_hooks.h).
 //
-// Threading: as VpEngine says.
+// Threading: as VpEngine and VpDebug say.
 #pragma once
 
 #include <atomic>
@@ -44,8 +49,10 @@
 
 #include "emu/arm64/unicorn_arm64_registers.h"
 #include "emu/unicorn/code_invalidations.h"
+#include "emu/unicorn/debug_hooks.h"
 #include "emu/unicorn/monitor_write_hook.h"
 #include "emu/unicorn/uc_engine.h"
+#include "emu/vp_debug.h"
 #include "emu/vp_engine.h"
 
 namespace softsynic::devices {
@@ -60,7 +67,7 @@ namespace softsynic::emu::arm64 {
 
 class Arm64Machine;
 
-class Arm64Engine final : public VpEngine {
+class Arm64Engine final : public VpEngine, public unicorn::UnicornVpDebug {
  public:
   Arm64Engine(Arm64Machine& machine, const EngineConfig& config);
   ~Arm64Engine() override;
@@ -75,8 +82,17 @@ class Arm64Engine final : public VpEngine {
   void invalidate_code(std::uint64_t gpa, std::uint64_t size) override { invalidations_.add(gpa, size); }
   std::optional<std::uint64_t> next_deadline() const override;
   RegisterSnapshot registers() const override;
+  void request_pause() override { slice_.request_pause(); }
+  void clear_pause() override { slice_.clear_pause(); }
+  VpDebug* debug() override { return this; }
+
+  // VpDebug
+  bool read_register(unsigned regno, std::span<std::byte> value) override;
+  bool write_register(unsigned regno, std::span<const std::byte> value) override;
+  std::uint64_t pc() override { return regs_.pc(); }
 
  private:
+  std::optional<std::uint64_t> debug_page(gdb::AddressSpace space, std::uint64_t page) const override;
   struct Hooks;  // the static Unicorn callbacks
   friend struct Hooks;
 

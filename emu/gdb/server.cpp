@@ -2,6 +2,8 @@
 
 #include <array>
 #include <charconv>
+#include <condition_variable>
+#include <mutex>
 #include <memory>
 #include <system_error>
 #include <thread>
@@ -85,8 +87,17 @@ struct GdbServer::Impl {
       socket.close(ignored);
       server.session.disconnect();
       server.connection.reset();
+      server.set_connected(false);
     }
   };
+
+  void set_connected(bool on) {
+    {
+      std::lock_guard lock(connected_mutex);
+      connected = on;
+    }
+    connected_cv.notify_all();
+  }
 
   Impl(GdbTarget& target, const Endpoint& endpoint)
       : session(target), acceptor(io), work(asio::make_work_guard(io)) {
@@ -121,6 +132,7 @@ struct GdbServer::Impl {
       } else {
         socket.set_option(tcp::no_delay(true), ec);
         connection = std::make_shared<Connection>(*this, std::move(socket));
+        set_connected(true);
         std::weak_ptr<Connection> weak = connection;
         session.connect([weak](std::string_view bytes) {
           if (auto c = weak.lock()) c->send(bytes);
@@ -137,6 +149,9 @@ struct GdbServer::Impl {
   asio::executor_work_guard<asio::io_context::executor_type> work;
   std::shared_ptr<Connection> connection;
   std::uint16_t bound_port = 0;
+  std::mutex connected_mutex;
+  std::condition_variable connected_cv;
+  bool connected = false;  // guarded by connected_mutex
   std::thread thread;
 };
 
@@ -146,6 +161,11 @@ GdbServer::GdbServer(GdbTarget& target, const Endpoint& endpoint)
 GdbServer::~GdbServer() = default;
 
 std::uint16_t GdbServer::port() const { return impl_->bound_port; }
+
+bool GdbServer::wait_until_disconnected(std::chrono::milliseconds limit) {
+  std::unique_lock lock(impl_->connected_mutex);
+  return impl_->connected_cv.wait_for(lock, limit, [this] { return !impl_->connected; });
+}
 
 void GdbServer::report_stop(const StopEvent& event) {
   asio::post(impl_->io, [impl = impl_.get(), event] { impl->session.on_stop(event); });

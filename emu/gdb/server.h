@@ -4,12 +4,13 @@
 // its connection or the connection breaks, the session releases the guest
 // (breakpoints removed, every VP resumed).
 //
-// Threading: construct and destroy on one thread; report_stop() is
-// thread-safe (engines call it from their threads); port() is
-// thread-safe after construction. Everything else runs on the server's
+// Threading: construct and destroy on one thread; report_stop() and
+// wait_until_disconnected() are thread-safe (engines call report_stop from
+// their threads); port() is thread-safe after construction. Everything else runs on the server's
 // own thread, which makes every GdbTarget call.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -41,6 +42,9 @@ class GdbServer {
 
   std::uint16_t port() const;
   void report_stop(const StopEvent& event);
+  // Blocks until no debugger is connected, at most `limit` (the guest
+  // ended: gdb takes the exit reply and closes). true: none connected.
+  bool wait_until_disconnected(std::chrono::milliseconds limit);
 
  private:
   struct Impl;

@@ -2,6 +2,7 @@
 //
 //   softsynic-run --arch x86_64 --vps 4 --memory 64M --image guest.elf [--log]
 //   softsynic-run --platform pc --vps 2 --memory 128M --kernel kernel.flat [--append ARGS]
+//   softsynic-run ... --gdb [HOST:]PORT [--gdb-wait]   (docs/DEBUGGING.md)
 //
 // The pc platform boots a multiboot kernel the way QEMU's -kernel does; its
 // isa-debug-exit device makes the exit status (code << 1) | 1
@@ -15,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <optional>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -26,6 +28,7 @@
 #include <boost/program_options.hpp>
 
 #include "cpu_hooks/hv_config.h"
+#include "emu/gdb/server.h"
 #include "emu/host_ports.h"
 #include "emu/runner.h"
 #ifdef SOFTSYNIC_RUN_HAVE_VMBUS
@@ -81,6 +84,10 @@ void usage(std::FILE* to) {
                "  --shutdown-after S      vmbus-ic: the host asks the guest to shut down at reference\n"
                "                          time S seconds\n"
                "  --vmbus-log             decoded VMBus control messages on stderr\n"
+               "  --gdb [HOST:]PORT       serve the GDB remote protocol over TCP (loopback unless HOST\n"
+               "                          is named; port 0 picks one; stderr names it; docs/DEBUGGING.md)\n"
+               "  --gdb-wait              with --gdb: hold every VP before its first instruction until\n"
+               "                          gdb attaches\n"
                "Built-in host ports: echo message port 0x%x, event port 0x%x, command port 0x%x;\n"
                "replies arrive on SINT %u.\n"
                "Exit status: the guest's exit code (pc: (code << 1) | 1 of its isa-debug-exit\n"
@@ -147,6 +154,9 @@ struct ArchName {
 struct FeaturesOff {
   std::vector<std::string> names;
 };
+struct GdbEndpoint {
+  softsynic::gdb::Endpoint value;
+};
 // One of a fixed set of words (--platform, --clock, --device).
 template <const char* const* Words>
 struct Choice {
@@ -194,6 +204,12 @@ void validate(boost::any& v, const std::vector<std::string>& values, FeaturesOff
   all.names.push_back(s);
   v = std::move(all);
 }
+void validate(boost::any& v, const std::vector<std::string>& values, GdbEndpoint*, int) {
+  const std::string& s = single(values);
+  auto endpoint = softsynic::gdb::parse_endpoint(s);
+  if (!endpoint) throw Refused("bad --gdb '" + s + "' (want [HOST:]PORT)");
+  v = GdbEndpoint{*endpoint};
+}
 template <const char* const* Words>
 void validate(boost::any& v, const std::vector<std::string>& values, Choice<Words>*, int) {
   const std::string& s = single(values);
@@ -218,6 +234,46 @@ const T* given(const po::variables_map& vm, const char* name) {
   auto it = vm.find(name);
   return it == vm.end() ? nullptr : &it->second.as<T>();
 }
+
+#ifdef SOFTSYNIC_RUN_HAVE_VMBUS
+// `monitor vmbus`: the VMBus host's connection and channels.
+constexpr const char* vmbus_monitor_help =
+    "  vmbus                       VMBus host: connection, channels (relid, state, ring indices)\n";
+
+std::optional<std::string> vmbus_monitor(const softsynic::vmbus::VmbusServer& host, std::string_view command) {
+  if (command != "vmbus") return std::nullopt;
+  const auto st = host.status();
+  char line[256];
+  std::string out;
+  std::snprintf(line, sizeof line, "vmbus: %s, version %#x, target vp%u sint%u, %zu gpadls, %zu channels (%zu open)\n",
+                st.connected ? "connected" : "not connected", st.version, st.target_vp, static_cast<unsigned>(st.sint),
+                st.gpadls, st.channels, st.open_channels);
+  out += line;
+  for (const auto& c : host.channels()) {
+    const char* state = c.broken ? "broken" : c.open ? "open" : c.rescinded ? "rescinded" : c.offered ? "offered" : "not offered";
+    std::snprintf(line, sizeof line, "relid %u: connection %#x %s", c.relid, c.connection_id, state);
+    out += line;
+    if (c.open) {
+      std::snprintf(line, sizeof line, " vp%u gpadl %#x packets in %llu out %llu", c.open_vp, c.gpadl,
+                    static_cast<unsigned long long>(c.packets_in), static_cast<unsigned long long>(c.packets_out));
+      out += line;
+      auto ring = [&](const char* name, const std::optional<softsynic::vmbus::ChannelInfo::Ring>& r) {
+        if (!r) {
+          out += std::string("; ") + name + " ring unreadable";
+          return;
+        }
+        std::snprintf(line, sizeof line, "; %s ring write %#x read %#x (of %#x)", name, r->write_index, r->read_index,
+                      r->data_size);
+        out += line;
+      };
+      ring("guest->host", c.outbound);
+      ring("host->guest", c.inbound);
+    }
+    out += "\n";
+  }
+  return out;
+}
+#endif
 
 }  // namespace
 
@@ -244,7 +300,9 @@ int main(int argc, char** argv) {
     ("timeout-blocks", arg<Number<1, UINT64_MAX>>())
     ("slice-blocks", arg<Number<1, UINT64_MAX>>())
     ("threads", arg<Number<0, 64>>())
-    ("clock", arg<Choice<kClocks>>());
+    ("clock", arg<Choice<kClocks>>())
+    ("gdb", arg<GdbEndpoint>())
+    ("gdb-wait", flag());
 #ifdef SOFTSYNIC_RUN_HAVE_VMBUS
   described.add_options()
     ("device", arg<Choice<kDevices>>())
@@ -321,6 +379,12 @@ int main(int argc, char** argv) {
   if (auto* v = given<Number<1, UINT64_MAX>>(vm, "slice-blocks")) options.slice_blocks = v->value;
   if (auto* v = given<Number<0, 64>>(vm, "threads")) options.threads = static_cast<unsigned>(v->value);
   if (auto* v = given<Choice<kClocks>>(vm, "clock")) options.host_clock = v->value == "host";
+  if (auto* v = given<GdbEndpoint>(vm, "gdb")) options.gdb = v->value;
+  options.gdb_wait = vm.count("gdb-wait") != 0;
+  if (options.gdb_wait && !options.gdb) {
+    std::fprintf(stderr, "softsynic-run: --gdb-wait goes with --gdb\n");
+    return kUsageError;
+  }
   const bool pc = options.platform == softsynic::emu::Platform::pc;
   if (pc != !kernel.empty() || (pc && !options.image.empty()) || (!pc && !options.arguments.empty())) {
     std::fprintf(stderr, "softsynic-run: --kernel, --linux and --append go with --platform pc, --image with the "
@@ -382,6 +446,7 @@ int main(int argc, char** argv) {
       }
       softsynic::vmbus::VmbusServer& host = *vmbus;
       runner.add_deadline_source([&host] { return host.next_deadline(); }, [&host] { host.fire_due(); });
+      runner.add_monitor_command(vmbus_monitor_help, [&host](std::string_view command) { return vmbus_monitor(host, command); });
       if (auto ec = vmbus->start()) {
         std::fprintf(stderr, "softsynic-run: cannot start the VMBus host: %s\n", ec.message().c_str());
         return softsynic::emu::kExitHostError;
@@ -391,6 +456,12 @@ int main(int argc, char** argv) {
     static_cast<void>(vmbus_echo);
     static_cast<void>(vmbus_log);
 #endif
+    if (options.gdb) {
+      // Scripts read the port from this line (port 0 picks a free one).
+      std::fprintf(stderr, "softsynic-run: gdb stub listening on %s:%u%s\n", options.gdb->host.c_str(),
+                   static_cast<unsigned>(runner.gdb_port()), options.gdb_wait ? ", waiting for gdb" : "");
+      std::fflush(stderr);
+    }
     softsynic::emu::RunResult result = runner.run();
     // The VMBus host goes before the runner: stop the runner's threads from
     // asking it for deadlines first.

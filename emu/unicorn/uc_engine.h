@@ -76,7 +76,10 @@ class SliceControl {
   // From the UC_HOOK_BLOCK callback, before the block at `address` runs.
   // Returns true when the slice must end now; the caller then calls
   // stop_before_block().
-  bool on_block() { return ++blocks_ > budget_ || stop_.load(std::memory_order_acquire) || early_.load(std::memory_order_acquire); }
+  bool on_block() {
+    return ++blocks_ > budget_ || stop_.load(std::memory_order_acquire) || early_.load(std::memory_order_acquire) ||
+           pause_.load(std::memory_order_acquire);
+  }
   // Ends the run before the block at `address` executes; run_slice resumes
   // there. That block is not counted.
   void stop_before_block(uc_engine* uc, std::uint64_t address) {
@@ -111,6 +114,11 @@ class SliceControl {
   // stopping the VP.
   void request_yield() { early_.store(true, std::memory_order_release); }
   bool take_yield() { return early_.exchange(false, std::memory_order_acq_rel); }
+  // Thread-safe: the running slice ends at its next block boundary, and so
+  // does every later one at its first, until clear_pause() (a debugger
+  // stopping every VP; begin() keeps it).
+  void request_pause() { pause_.store(true, std::memory_order_release); }
+  void clear_pause() { pause_.store(false, std::memory_order_release); }
 
  private:
   std::uint64_t budget_ = 0;
@@ -118,6 +126,7 @@ class SliceControl {
   std::optional<std::uint64_t> resume_at_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> early_{false};
+  std::atomic<bool> pause_{false};
 };
 
 }  // namespace softsynic::emu::unicorn

@@ -194,6 +194,7 @@ X86Engine::X86Engine(X86Machine& machine, const EngineConfig& config)
       break;
   }
   install_hooks();
+  attach_debug(uc_.get(), slice_, [this] { return regs_.rip(); }, *machine_.config().ram, *machine_.config().host, vp_);
   apic_.set_kick([this] {
     kicked_.store(true, std::memory_order_release);
     // Not a yield: a request the CPU cannot take yet (IF clear in a
@@ -698,6 +699,7 @@ SliceResult X86Engine::run_slice(std::uint64_t block_budget) {
     // SIPI with vector 0: until 64-bit code runs, use the ROM's HLT.
     const std::uint64_t until = firmware_ && !long_mode_ ? firmware_->never_executed() : 0;
     code_page_cache_.valid = false;
+    debug_hooks().enter();
     uc_err err = uc_emu_start(uc_.get(), pc, until, 0, 0);
     monitor_hook_.flush();
     if (monitor_hook_.stale()) monitor_hook_.sync(uc_.get());
@@ -705,6 +707,15 @@ SliceResult X86Engine::run_slice(std::uint64_t block_budget) {
     if (resume) regs_.set_rip(*resume);  // the PC may be stale after a stop from a block hook
     if (fault_) return finish(StopReason::guest_fault);
     if (exited_ || slice_.stop_requested()) return finish(StopReason::exit_requested);
+    if (auto stop = debug_hooks().take_stop()) {
+      // A debugger's stop; what another hook of this run asked for is
+      // done now, as a re-entry would.
+      for (auto [address, size] : retranslate_) unicorn::remove_cache(uc_.get(), address, size);
+      retranslate_.clear();
+      apply_invalidations();
+      sync_hypercall_page();
+      return finish(*stop);
+    }
     if (resume_after_invalid_) {
       pc = *resume_after_invalid_;
       continue;
@@ -736,7 +747,11 @@ SliceResult X86Engine::run_slice(std::uint64_t block_budget) {
       return finish(StopReason::guest_fault);
     }
     halted_ = true;
-    if (!take_interrupt()) return finish(fault_ ? StopReason::guest_fault : StopReason::halted);
+    if (!take_interrupt()) {
+      if (fault_) return finish(StopReason::guest_fault);
+      // A step onto HLT ends there, with the VP halted.
+      return finish(debug_hooks().stepping() ? StopReason::step : StopReason::halted);
+    }
     if (slice_.budget_spent()) return finish(StopReason::slice_budget);
     pc = regs_.rip();
   }
@@ -758,5 +773,75 @@ RegisterSnapshot X86Engine::registers() const {
   for (X86Reg r : kShown) snap.registers.emplace_back(std::string(x86_reg_name(r)), regs_.get(r));
   return snap;
 }
+
+// ---- VpDebug ----
+
+namespace {
+
+constexpr int kUnavailable = -1;
+constexpr int kEfer = -2;
+constexpr int kCr2 = -3;
+// By gdb register number (target_description.h's x86-64 order).
+constexpr int kGdbRegs[] = {
+    UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RSI, UC_X86_REG_RDI,
+    UC_X86_REG_RBP, UC_X86_REG_RSP, UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11,
+    UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15, UC_X86_REG_RIP, UC_X86_REG_RFLAGS,
+    UC_X86_REG_CS,  UC_X86_REG_SS,  UC_X86_REG_DS,  UC_X86_REG_ES,  UC_X86_REG_FS,  UC_X86_REG_GS,
+    // st0-st7, fctrl, fstat, ftag, fiseg, fioff, foseg, fooff, fop
+    kUnavailable, kUnavailable, kUnavailable, kUnavailable, kUnavailable, kUnavailable, kUnavailable, kUnavailable,
+    kUnavailable, kUnavailable, kUnavailable, kUnavailable, kUnavailable, kUnavailable, kUnavailable, kUnavailable,
+    UC_X86_REG_FS_BASE, UC_X86_REG_GS_BASE, UC_X86_REG_CR0, kCr2, UC_X86_REG_CR3, UC_X86_REG_CR4, UC_X86_REG_CR8,
+    kEfer,
+};
+constexpr unsigned kFirstSelector = 18;
+constexpr unsigned kLastSelector = 23;
+
+void store_le(std::uint64_t v, std::span<std::byte> out) {
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<std::byte>(i < 8 ? v >> (8 * i) : 0);
+}
+std::uint64_t load_le(std::span<const std::byte> in) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < in.size() && i < 8; ++i) v |= std::to_integer<std::uint64_t>(in[i]) << (8 * i);
+  return v;
+}
+
+}  // namespace
+
+bool X86Engine::read_register(unsigned regno, std::span<std::byte> value) {
+  if (regno >= std::size(kGdbRegs) || kGdbRegs[regno] == kUnavailable) return false;
+  std::uint64_t v = 0;
+  if (kGdbRegs[regno] == kEfer) {
+    uc_x86_msr efer{kEferMsr, 0};
+    uc_reg_read(uc_.get(), UC_X86_REG_MSR, &efer);
+    v = efer.value;
+  } else {
+    v = regs_.read(kGdbRegs[regno] == kCr2 ? UC_X86_REG_CR2 : kGdbRegs[regno]);
+  }
+  store_le(v, value);
+  return true;
+}
+
+bool X86Engine::write_register(unsigned regno, std::span<const std::byte> value) {
+  if (regno >= std::size(kGdbRegs) || kGdbRegs[regno] == kUnavailable) return false;
+  if (regno >= kFirstSelector && regno <= kLastSelector) return false;  // a selector load is not a register write
+  const std::uint64_t v = load_le(value);
+  if (kGdbRegs[regno] == kEfer) {
+    uc_x86_msr efer{kEferMsr, v};
+    return uc_reg_write(uc_.get(), UC_X86_REG_MSR, &efer) == UC_ERR_OK;
+  }
+  if (kGdbRegs[regno] == kCr2) {
+    regs_.set_cr2(v);
+  } else {
+    regs_.write(kGdbRegs[regno], v);
+  }
+  code_page_cache_.valid = false;  // CR3 or CR0 may have changed
+  return true;
+}
+
+std::optional<std::uint64_t> X86Engine::debug_page(gdb::AddressSpace space, std::uint64_t page) const {
+  if (space == gdb::AddressSpace::physical) return page;
+  return x86_translate(*machine_.config().ram, paging_state(), page, X86Access::read).gpa;
+}
+
 
 }  // namespace softsynic::emu::x86

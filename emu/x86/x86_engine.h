@@ -51,8 +51,13 @@
 // relocation, exception error codes other than #GP's (Unicorn does not
 // report them; 0 is pushed), paging other than the identity map for
 // event delivery.
+// Debugger (VpDebug): registers by gdb number (rax-r15, rip, eflags, the
+// segment selectors, fs_base/gs_base, cr0/2/3/4/8, EFER; the x87 registers
+// are unavailable and the selectors read-only), memory by linear address
+// through the guest's page tables (x86_paging.h; CS's base is not added
+// in real mode), breakpoints and steps as code hooks (unicorn/debug_hooks.h).
 //
-// Threading: as VpEngine says.
+// Threading: as VpEngine and VpDebug say.
 #pragma once
 
 #include <array>
@@ -67,8 +72,10 @@
 #include <vector>
 
 #include "emu/unicorn/code_invalidations.h"
+#include "emu/unicorn/debug_hooks.h"
 #include "emu/unicorn/monitor_write_hook.h"
 #include "emu/unicorn/uc_engine.h"
+#include "emu/vp_debug.h"
 #include "emu/vp_engine.h"
 #include "emu/x86/pc_firmware.h"
 #include "emu/x86/unicorn_x86_internals.h"
@@ -92,7 +99,7 @@ class X86Machine;
 inline constexpr std::uint64_t kTscPerTick = 100;
 inline constexpr std::uint64_t kTscFrequencyHz = kTscPerTick * 10'000'000;
 
-class X86Engine final : public VpEngine {
+class X86Engine final : public VpEngine, public unicorn::UnicornVpDebug {
  public:
   X86Engine(X86Machine& machine, const EngineConfig& config);
   ~X86Engine() override;
@@ -108,6 +115,14 @@ class X86Engine final : public VpEngine {
   std::optional<std::uint64_t> next_deadline() const override;
   void fire_due(std::uint64_t now) override;
   RegisterSnapshot registers() const override;
+  void request_pause() override { slice_.request_pause(); }
+  void clear_pause() override { slice_.clear_pause(); }
+  VpDebug* debug() override { return this; }
+
+  // VpDebug
+  bool read_register(unsigned regno, std::span<std::byte> value) override;
+  bool write_register(unsigned regno, std::span<const std::byte> value) override;
+  std::uint64_t pc() override { return cs_base_ + regs_.rip(); }
 
  private:
   struct Hooks;  // the static Unicorn callbacks
@@ -129,6 +144,7 @@ class X86Engine final : public VpEngine {
   bool deliver(const devices::X86Event& event);
   void fatal(std::string message);
   void triple_fault(const std::string& what);
+  std::optional<std::uint64_t> debug_page(gdb::AddressSpace space, std::uint64_t page) const override;
   // The engine's own reads of guest code and tables, by linear address
   // through the guest's page tables (the ROM before the guest runs).
   X86PagingState paging_state() const;
