@@ -8,12 +8,14 @@
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
 
 #include <boost/asio/post.hpp>
 
+#include "cpu_hooks/crash_msrs.h"
 #include "emu/event_log.h"
 #include "emu/host_test_ports.h"
 #include "emu/host_time_source.h"
@@ -82,6 +84,8 @@ int exit_status(const RunResult& result) {
       return kExitGuestFault;
     case RunOutcome::triple_fault:
       return kExitTripleFault;
+    case RunOutcome::guest_crash:
+      return kExitGuestCrash;
     case RunOutcome::timeout:
       return kExitTimeout;
     case RunOutcome::deadlock:
@@ -99,6 +103,7 @@ struct Runner::Impl final : EngineHost {
   // EngineHost
   void console_write(std::uint32_t vp, char c) override;
   void guest_exit(std::uint32_t vp, std::uint32_t code) override;
+  void guest_crash(const GuestCrashReport& report) override;
   void code_written(std::uint32_t vp, std::uint64_t gpa, std::uint64_t size) override;
   void wake(std::uint32_t vp) override;
   void deadline_armed(std::uint32_t vp) override;
@@ -363,6 +368,26 @@ void Runner::Impl::flush_console() {
 
 void Runner::Impl::guest_exit(std::uint32_t vp, std::uint32_t code) {
   finish(RunOutcome::guest_exit, code, "vp" + std::to_string(vp) + " exited with code " + std::to_string(code));
+}
+
+// The run ends at the report, as a test harness wants: the guest would
+// only spin in its panic loop. The message has the parameters and the last
+// lines of the guest's text (Linux hands over the tail of its kernel log).
+void Runner::Impl::guest_crash(const GuestCrashReport& report) {
+  std::ostringstream line;
+  line << "vp" << report.vp << " reported a guest crash:" << std::hex;
+  for (std::size_t i = 0; i < report.parameters.size(); ++i) line << " P" << i << "=0x" << report.parameters[i];
+  if (!report.message.empty()) {
+    std::vector<std::string> lines;
+    std::istringstream text(report.message);
+    for (std::string l; std::getline(text, l);)
+      if (l.find_first_not_of(" \r\t") != std::string::npos) lines.push_back(l);
+    constexpr std::size_t kShownLines = 3;
+    line << "; its message ends:";
+    for (std::size_t i = lines.size() > kShownLines ? lines.size() - kShownLines : 0; i < lines.size(); ++i)
+      line << "\n  " << lines[i];
+  }
+  finish(RunOutcome::guest_crash, 0, line.str());
 }
 
 void Runner::Impl::code_written(std::uint32_t, std::uint64_t gpa, std::uint64_t size) {

@@ -77,6 +77,7 @@ enum class RunOutcome {
   guest_exit,   // the guest wrote the exit device
   guest_fault,   // unmapped access, broken IDT, an exception before long mode, ...
   triple_fault,  // x86: a fault while delivering #DF (the message has the registers)
+  guest_crash,   // x86: the guest reported a crash through CRASH_CTL (the message has P0-P4)
   timeout,      // --timeout reached
   deadlock,     // every VP halted, no interrupt pending, no deadline
   host_error,   // the runner itself failed (bad image, ...)
@@ -97,6 +98,7 @@ inline constexpr int kExitGuestFault = 121;
 inline constexpr int kExitDeadlock = 122;
 inline constexpr int kExitTripleFault = 123;
 inline constexpr int kExitTimeout = 124;
+inline constexpr int kExitGuestCrash = 125;
 int exit_status(const RunResult& result);
 
 class Runner {

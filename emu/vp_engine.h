@@ -26,6 +26,7 @@
 #include <vector>
 
 namespace softsynic {
+struct GuestCrashReport;
 class MonitorAccess;
 class Partition;
 class RamGuestMemory;
@@ -72,6 +73,9 @@ class EngineHost {
   // The guest wrote the exit device. The engine also ends its slice with
   // exit_requested; the runner stops the other VPs.
   virtual void guest_exit(std::uint32_t vp, std::uint32_t code) = 0;
+  // The guest reported a crash (x86 CRASH_CTL; cpu_hooks/crash_msrs.h),
+  // from the reporting VP's strand. The runner ends the run.
+  virtual void guest_crash(const GuestCrashReport& /*report*/) {}
   // Guest code in [gpa, gpa + size) was written by the host or by `vp`'s
   // CPU through a trap (e.g. the hypercall page fill): the runner calls
   // invalidate_code() on every engine before each runs again.

@@ -74,6 +74,7 @@ X86Machine::X86Machine(const MachineConfig& config)
     stimer_owner_ = std::make_unique<RegisterOwnerRef<SyntheticTimers>>(*config_.timers);
     hv_.registers().add_owner(*stimer_owner_);
   }
+  hv_.set_crash_listener([this](const GuestCrashReport& report) { config_.host->guest_crash(report); });
   // Enabling or moving the hypercall page writes guest code: every engine
   // must drop what it translated from the old and the new page.
   hv_.set_hypercall_page_listener([this](Vtl, std::optional<std::uint64_t> gpa) {
