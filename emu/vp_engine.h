@@ -125,10 +125,10 @@ struct MachineConfig {
   // interrupt controller their direct-mode sink; engines report their VP's
   // earliest expiry from next_deadline(). The runner calls fire_due().
   SyntheticTimers* timers = nullptr;
-  // Optional: the partition's monitor pages. Engines hook guest stores to
-  // the VTL 0 child-to-parent page that `monitor_pages` names and report
-  // them with MonitorAccess::on_monitor_page_write after the store
-  // (emu/unicorn/monitor_write_hook.h).
+  // Optional: the partition's monitor pages. Engines watch the trigger
+  // groups of the VTL 0 child-to-parent page that `monitor_pages` names and
+  // report newly set pending bits with MonitorAccess::on_monitor_page_write
+  // (emu/unicorn/monitor_trigger_watch.h).
   MonitorAccess* monitor = nullptr;
   const MonitorPageWatch* monitor_pages = nullptr;
   Platform platform = Platform::bare;

@@ -53,8 +53,8 @@ struct X86Engine::Hooks {
       if (e.in_firmware(address)) return;
       e.track_mode();
     }
-    // Stores to the monitor page in the previous block have landed.
-    e.monitor_hook_.flush();
+    // The previous block's stores have landed: a new monitor trigger?
+    e.monitor_watch_.check();
     if (e.slice_.on_block()) {
       e.slice_.stop_before_block(uc, address - e.cs_base_);
       return;
@@ -163,8 +163,8 @@ X86Engine::X86Engine(X86Machine& machine, const EngineConfig& config)
       apic_(machine.apic(config.vp_index)),
       observer_(machine.config().cpu_observer),
       exception_state_(uc_.get()),
-      monitor_hook_(machine.config().monitor, machine.config().monitor_pages,
-                    [this] { machine_.config().host->deadline_armed(vp_); }) {
+      monitor_watch_(machine.config().monitor, machine.config().monitor_pages, machine.config().ram,
+                     [this] { machine_.config().host->deadline_armed(vp_); }) {
   unicorn::map_guest_ram(uc_.get(), *machine_.config().ram);
   switch (config.start) {
     case StartMode::multiboot:
@@ -507,18 +507,10 @@ void X86Engine::emulate_hypercall(std::uint64_t next, bool move_rip) {
   } else {
     outcome = machine_.hypervisor().hypercall(vp_, 0, regs_);
   }
-  std::uint64_t resume = next;
   if (outcome.action == HypercallAction::completed) {
     if (move_rip) regs_.set_rip(next);
   } else {
     deliver({kInvalidOpcodeVector, devices::X86EventKind::exception, 0});
-    resume = regs_.rip();
-  }
-  // The call may have moved the monitor page (a host port set it): re-enter
-  // with the write hook moved, so the guest's next store is seen.
-  if (monitor_hook_.stale()) {
-    restart_ = true;
-    slice_.stop_at(uc_.get(), resume);
   }
 }
 
@@ -683,7 +675,7 @@ SliceResult X86Engine::run_slice(std::uint64_t block_budget) {
   }
   apply_invalidations();
   sync_hypercall_page();
-  if (monitor_hook_.stale()) monitor_hook_.sync(uc_.get());
+  monitor_watch_.slice_start();
   take_interrupt();
   if (fault_) return finish(StopReason::guest_fault);
   if (halted_) return finish(StopReason::halted);
@@ -699,8 +691,7 @@ SliceResult X86Engine::run_slice(std::uint64_t block_budget) {
     const std::uint64_t until = firmware_ && !long_mode_ ? firmware_->never_executed() : 0;
     code_page_cache_.valid = false;
     uc_err err = uc_emu_start(uc_.get(), pc, until, 0, 0);
-    monitor_hook_.flush();
-    if (monitor_hook_.stale()) monitor_hook_.sync(uc_.get());
+    monitor_watch_.check();
     auto resume = slice_.take_resume();
     if (resume) regs_.set_rip(*resume);  // the PC may be stale after a stop from a block hook
     if (fault_) return finish(StopReason::guest_fault);
