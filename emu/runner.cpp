@@ -8,6 +8,7 @@
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string_view>
@@ -104,6 +105,7 @@ struct Runner::Impl final : EngineHost {
   void console_write(std::uint32_t vp, char c) override;
   void guest_exit(std::uint32_t vp, std::uint32_t code) override;
   void guest_crash(const GuestCrashReport& report) override;
+  void unhandled_access(std::uint32_t vp, const UnhandledAccess& what) override;
   void code_written(std::uint32_t vp, std::uint64_t gpa, std::uint64_t size) override;
   void wake(std::uint32_t vp) override;
   void deadline_armed(std::uint32_t vp) override;
@@ -140,6 +142,8 @@ struct Runner::Impl final : EngineHost {
   };
   // Pool threads may still ask for deadlines after run() returned: the
   // sources are called, added and removed under the mutex.
+  std::mutex unhandled_mutex;
+  std::set<std::pair<int, std::uint64_t>> unhandled_seen;  // guarded by unhandled_mutex
   mutable std::mutex deadline_sources_mutex;
   std::vector<DeadlineSource> deadline_sources;  // guarded by deadline_sources_mutex
   std::optional<SteadyClockTimeSource> host_time;  // options.host_clock: drives `clock`
@@ -368,6 +372,15 @@ void Runner::Impl::flush_console() {
 
 void Runner::Impl::guest_exit(std::uint32_t vp, std::uint32_t code) {
   finish(RunOutcome::guest_exit, code, "vp" + std::to_string(vp) + " exited with code " + std::to_string(code));
+}
+
+// Once per kind and number: a guest polling a port it probes would
+// otherwise fill the log.
+void Runner::Impl::unhandled_access(std::uint32_t vp, const UnhandledAccess& what) {
+  if (options.diagnostics == nullptr) return;
+  std::lock_guard lock(unhandled_mutex);
+  if (!unhandled_seen.emplace(static_cast<int>(what.kind), what.number).second) return;
+  *options.diagnostics << "vp" << vp << ": " << describe(what) << '\n';
 }
 
 // The run ends at the report, as a test harness wants: the guest would

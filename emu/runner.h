@@ -63,6 +63,10 @@ struct RunnerOptions {
   bool host_clock = false;
   std::ostream* console = nullptr;   // guest console bytes; nullptr: std::cout
   std::ostream* log = nullptr;       // one readable line per SynIC event; nullptr: no log
+  // One line the first time the guest touches each MSR, port or hypercall
+  // code the machine does not model ("vp0: unhandled port read 0x61");
+  // nullptr: not reported.
+  std::ostream* diagnostics = nullptr;
   SynicObserver* observer = nullptr;  // extra observer, called after the log
   // Write the run as a trace (docs/TRACE_FORMAT.md) to this file when it
   // ends; empty: no recording. std::invalid_argument when the build has no

@@ -64,6 +64,14 @@ struct SliceResult {
   std::string fault;         // guest_fault: one readable line
 };
 
+struct UnhandledAccess {
+  enum class Kind { msr_read, msr_write, port_read, port_write, hypercall };
+  Kind kind;
+  std::uint64_t number;  // the MSR, the port, the hypercall code
+};
+// "unhandled MSR read 0x8b", "unhandled hypercall 0x4f", ...
+std::string describe(const UnhandledAccess& what);
+
 // What the runner offers every engine. Every method is thread-safe.
 class EngineHost {
  public:
@@ -80,6 +88,12 @@ class EngineHost {
   // CPU through a trap (e.g. the hypercall page fill): the runner calls
   // invalidate_code() on every engine before each runs again.
   virtual void code_written(std::uint32_t vp, std::uint64_t gpa, std::uint64_t size) = 0;
+  // The guest touched something the machine does not model: an MSR no
+  // handler owns (and the CPU model does not implement), a port no device
+  // claims, a hypercall code the hypervisor does not know. The engine goes
+  // on with the architected default (reads 0 or all ones, writes ignored,
+  // HV_STATUS_INVALID_HYPERCALL_CODE). From the engine's hooks.
+  virtual void unhandled_access(std::uint32_t /*vp*/, const UnhandledAccess& /*what*/) {}
   // `vp`'s interrupt controller has a new request: a halted VP must be
   // scheduled again. Called from any thread (host ports, other VPs).
   virtual void wake(std::uint32_t vp) = 0;

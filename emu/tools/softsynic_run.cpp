@@ -353,6 +353,7 @@ int main(int argc, char** argv) {
   options.record_path = record_path;
   options.timeline_path = timeline_path;
   if (log) options.log = &std::cerr;
+  options.diagnostics = &std::cerr;
 
   try {
     softsynic::emu::Runner runner(options);

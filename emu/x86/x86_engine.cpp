@@ -9,6 +9,7 @@
 #include "devices/x86_interrupt_entry.h"
 #include "emu/debug_devices.h"
 #include "emu/replay/guest_cpu_observer.h"
+#include "emu/x86/cpu_model_msrs.h"
 #include "emu/x86/msr_sites.h"
 #include "emu/x86/x86_paging.h"
 #include "emu/x86/x86_boot.h"
@@ -101,6 +102,8 @@ struct X86Engine::Hooks {
       e.emulate_hypercall(e.regs_.rip() + kHypercallOutLength, false);
       return;
     }
+    if (e.machine_.io().find(static_cast<std::uint16_t>(port)) == nullptr)
+      e.machine_.config().host->unhandled_access(e.vp_, {UnhandledAccess::Kind::port_write, port});
     e.machine_.io().write(e.vp_, static_cast<std::uint16_t>(port), static_cast<unsigned>(size), value);
     // Both platforms' exit devices sit at 0xF4.
     if (port == kX86ExitPort) {
@@ -110,6 +113,8 @@ struct X86Engine::Hooks {
   }
   static std::uint32_t in(uc_engine*, std::uint32_t port, int size, void* user) {
     X86Engine& e = self(user);
+    if (e.machine_.io().find(static_cast<std::uint16_t>(port)) == nullptr)
+      e.machine_.config().host->unhandled_access(e.vp_, {UnhandledAccess::Kind::port_read, port});
     return e.machine_.io().read(e.vp_, static_cast<std::uint16_t>(port), static_cast<unsigned>(size));
   }
   static bool invalid(uc_engine*, void* user) { return self(user).handle_invalid_opcode(); }
@@ -481,7 +486,12 @@ void X86Engine::emulate_site(std::uint64_t address) {
       break;
     case MsrResult::not_mine:
     default:
-      return;  // the CPU model's own MSR (or Unicorn's read-0 default)
+      // The CPU model's own MSR, or Unicorn's default (reads 0, ignores
+      // writes) for one nobody models.
+      if (!cpu_model_msr(msr))
+        machine_.config().host->unhandled_access(
+            vp_, {is_read ? UnhandledAccess::Kind::msr_read : UnhandledAccess::Kind::msr_write, msr});
+      return;
   }
   // A write may have filled or moved the hypercall page: re-enter with the
   // translations dropped and the page hook in place.
@@ -506,6 +516,10 @@ void X86Engine::emulate_hypercall(std::uint64_t next, bool move_rip) {
     observer_->on_x86_hypercall(vp_, 0, before, regs_, outcome);
   } else {
     outcome = machine_.hypervisor().hypercall(vp_, 0, regs_);
+  }
+  if (outcome.status == HvStatus::invalid_hypercall_code) {
+    const std::uint64_t control = regs_.long_mode() ? regs_.get(X86Reg::rcx) : regs_.get(X86Reg::rax);
+    machine_.config().host->unhandled_access(vp_, {UnhandledAccess::Kind::hypercall, control & 0xFFFF});
   }
   if (outcome.action == HypercallAction::completed) {
     if (move_rip) regs_.set_rip(next);

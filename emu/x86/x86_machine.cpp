@@ -9,6 +9,7 @@
 #include "devices/pc/fw_cfg.h"
 #include "devices/pc/hyperv_test_device.h"
 #include "devices/pc/legacy_pc_ports.h"
+#include "devices/pc/pci_config_ports.h"
 #include "devices/pc/serial_16550.h"
 #include "emu/x86/debug_ports.h"
 #include "emu/x86/x86_boot.h"
@@ -111,6 +112,7 @@ void X86Machine::add_platform_devices() {
   add(HypervTestDevice::kPort, HypervTestDevice::kPortCount,
       std::make_unique<HypervTestDevice>(*config_.partition, config_.device_log));
   add(CmosRtc::kIndexPort, CmosRtc::kPortCount, std::make_unique<CmosRtc>(*config_.time));
+  add(PciConfigPorts::kConfigAddress, PciConfigPorts::kPortCount, std::make_unique<PciConfigPorts>());
   // ACPI power-off (S5) ends the run with status 0 (the FADT's ports).
   auto pm = std::make_unique<AcpiPmDevice>(acpi::PmLayout{}, [&host](std::uint32_t vp) { host.guest_exit(vp, 0); });
   pm->attach(io_);
