@@ -44,6 +44,9 @@ struct HvFeatures {
   // emulator whose RDTSC follows a TscSource turns it on and gives the
   // source (X86Hypervisor::set_tsc_source): without one it stays hidden.
   bool reference_tsc = false;
+  // x86-64: CRASH_P0..P4 and CRASH_CTL, the guest's crash report
+  // (EDX bit 10; cpu_hooks/crash_msrs.h).
+  bool guest_crash_msrs = true;
   friend constexpr bool operator==(const HvFeatures&, const HvFeatures&) = default;
 };
 
@@ -70,7 +73,7 @@ struct HvConfig {
 // "synic", "stimers", "direct_timers", "hypercall", "vp_index",
 // "time_ref_count", "post_messages", "signal_events",
 // "xmm_fast_hypercalls", "sint_polling", "deprecate_auto_eoi",
-// "frequency_msrs", "reference_tsc".
+// "frequency_msrs", "reference_tsc", "guest_crash_msrs".
 struct HvFeatureName {
   std::string_view name;
   bool HvFeatures::*member;

@@ -22,7 +22,8 @@
 // exist (#GP when the stimers feature is off).
 // REFERENCE_TSC (with a TscSource), TSC_FREQUENCY and APIC_FREQUENCY:
 // cpu_hooks/reference_time_msrs.h; VP_ASSIST_PAGE, stored only:
-// cpu_hooks/vp_assist_msr.h.
+// cpu_hooks/vp_assist_msr.h; CRASH_P0..P4 and CRASH_CTL, the guest's crash
+// report: cpu_hooks/crash_msrs.h.
 // Not supported: nested hypercalls, the hypercall page's VTL-call entries,
 // the synthetic APIC MSRs (not_mine).
 //
@@ -31,7 +32,7 @@
 //  - strand-affine (run on the calling VP's strand): hypercall(), rdmsr(),
 //    wrmsr(), and the chain's handlers.
 //  - before any VP runs: msr_chain().append(), set_hypercall_page_listener(),
-//    set_tsc_source().
+//    set_crash_listener(), set_tsc_source().
 //  - thread-safe: tsc_mapping_changed().
 #pragma once
 
@@ -41,6 +42,7 @@
 #include <memory>
 #include <optional>
 
+#include "cpu_hooks/crash_msrs.h"
 #include "cpu_hooks/hv_config.h"
 #include "cpu_hooks/hv_cpuid.h"
 #include "cpu_hooks/hypercall_outcome.h"
@@ -90,6 +92,9 @@ class X86Hypervisor {
   // changed the page (enabled, moved, disabled) with the new state. Code
   // caches covering the page must be dropped (the fill wrote guest code).
   void set_hypercall_page_listener(std::function<void(Vtl, std::optional<std::uint64_t> gpa)> listener);
+  // The guest reported a crash (CRASH_CTL notify): called on the reporting
+  // VP's strand.
+  void set_crash_listener(std::function<void(const GuestCrashReport&)> listener);
 
   // The emulator's guest TSC as a function of reference time. With the
   // reference_tsc feature it offers the reference TSC page (CPUID

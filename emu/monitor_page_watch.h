@@ -1,7 +1,7 @@
 // MonitorPageWatch: where the VTL 0 child-to-parent monitor page is (TLFS
 // "Monitored Notification Facility"), published by the runner from
-// MonitorConfig::on_page_change for the engines' write hooks
-// (emu/unicorn/monitor_write_hook.h). A generation number lets an engine
+// MonitorConfig::on_page_change for the engines' trigger watches
+// (emu/unicorn/monitor_trigger_watch.h). A generation number lets an engine
 // notice a move with one atomic load per check instead of asking the
 // monitor (which takes its lock).
 // Not supported: monitor pages of VTLs other than 0 (the reference

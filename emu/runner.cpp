@@ -9,7 +9,9 @@
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <span>
+#include <sstream>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
@@ -17,6 +19,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "cpu_hooks/crash_msrs.h"
 #include "emu/event_log.h"
 #include "emu/gdb/server.h"
 #include "emu/synic_monitor.h"
@@ -92,6 +95,8 @@ int exit_status(const RunResult& result) {
       return kExitGuestFault;
     case RunOutcome::triple_fault:
       return kExitTripleFault;
+    case RunOutcome::guest_crash:
+      return kExitGuestCrash;
     case RunOutcome::timeout:
       return kExitTimeout;
     case RunOutcome::deadlock:
@@ -109,6 +114,8 @@ struct Runner::Impl final : EngineHost {
   // EngineHost
   void console_write(std::uint32_t vp, char c) override;
   void guest_exit(std::uint32_t vp, std::uint32_t code) override;
+  void guest_crash(const GuestCrashReport& report) override;
+  void unhandled_access(std::uint32_t vp, const UnhandledAccess& what) override;
   void code_written(std::uint32_t vp, std::uint64_t gpa, std::uint64_t size) override;
   void wake(std::uint32_t vp) override;
   void deadline_armed(std::uint32_t vp) override;
@@ -165,6 +172,8 @@ struct Runner::Impl final : EngineHost {
   };
   // Pool threads may still ask for deadlines after run() returned: the
   // sources are called, added and removed under the mutex.
+  std::mutex unhandled_mutex;
+  std::set<std::pair<int, std::uint64_t>> unhandled_seen;  // guarded by unhandled_mutex
   mutable std::mutex deadline_sources_mutex;
   std::vector<DeadlineSource> deadline_sources;  // guarded by deadline_sources_mutex
   std::optional<SteadyClockTimeSource> host_time;  // options.host_clock: drives `clock`
@@ -491,6 +500,35 @@ void Runner::Impl::flush_console() {
 
 void Runner::Impl::guest_exit(std::uint32_t vp, std::uint32_t code) {
   finish(RunOutcome::guest_exit, code, "vp" + std::to_string(vp) + " exited with code " + std::to_string(code));
+}
+
+// Once per kind and number: a guest polling a port it probes would
+// otherwise fill the log.
+void Runner::Impl::unhandled_access(std::uint32_t vp, const UnhandledAccess& what) {
+  if (options.diagnostics == nullptr) return;
+  std::lock_guard lock(unhandled_mutex);
+  if (!unhandled_seen.emplace(static_cast<int>(what.kind), what.number).second) return;
+  *options.diagnostics << "vp" << vp << ": " << describe(what) << '\n';
+}
+
+// The run ends at the report, as a test harness wants: the guest would
+// only spin in its panic loop. The message has the parameters and the last
+// lines of the guest's text (Linux hands over the tail of its kernel log).
+void Runner::Impl::guest_crash(const GuestCrashReport& report) {
+  std::ostringstream line;
+  line << "vp" << report.vp << " reported a guest crash:" << std::hex;
+  for (std::size_t i = 0; i < report.parameters.size(); ++i) line << " P" << i << "=0x" << report.parameters[i];
+  if (!report.message.empty()) {
+    std::vector<std::string> lines;
+    std::istringstream text(report.message);
+    for (std::string l; std::getline(text, l);)
+      if (l.find_first_not_of(" \r\t") != std::string::npos) lines.push_back(l);
+    constexpr std::size_t kShownLines = 3;
+    line << "; its message ends:";
+    for (std::size_t i = lines.size() > kShownLines ? lines.size() - kShownLines : 0; i < lines.size(); ++i)
+      line << "\n  " << lines[i];
+  }
+  finish(RunOutcome::guest_crash, 0, line.str());
 }
 
 void Runner::Impl::code_written(std::uint32_t, std::uint64_t gpa, std::uint64_t size) {

@@ -75,6 +75,10 @@ struct RunnerOptions {
   bool host_clock = false;
   std::ostream* console = nullptr;   // guest console bytes; nullptr: std::cout
   std::ostream* log = nullptr;       // one readable line per SynIC event; nullptr: no log
+  // One line the first time the guest touches each MSR, port or hypercall
+  // code the machine does not model ("vp0: unhandled port read 0x61");
+  // nullptr: not reported.
+  std::ostream* diagnostics = nullptr;
   SynicObserver* observer = nullptr;  // extra observer, called after the log
   // Write the run as a trace (docs/TRACE_FORMAT.md) to this file when it
   // ends; empty: no recording. std::invalid_argument when the build has no
@@ -95,6 +99,7 @@ enum class RunOutcome {
   guest_exit,   // the guest wrote the exit device
   guest_fault,   // unmapped access, broken IDT, an exception before long mode, ...
   triple_fault,  // x86: a fault while delivering #DF (the message has the registers)
+  guest_crash,   // x86: the guest reported a crash through CRASH_CTL (the message has P0-P4)
   timeout,      // --timeout reached
   deadlock,     // every VP halted, no interrupt pending, no deadline
   host_error,   // the runner itself failed (bad image, ...)
@@ -115,6 +120,7 @@ inline constexpr int kExitGuestFault = 121;
 inline constexpr int kExitDeadlock = 122;
 inline constexpr int kExitTripleFault = 123;
 inline constexpr int kExitTimeout = 124;
+inline constexpr int kExitGuestCrash = 125;
 int exit_status(const RunResult& result);
 
 class Runner {

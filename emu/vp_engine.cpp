@@ -5,6 +5,21 @@
 
 namespace softsynic::emu {
 
+std::string describe(const UnhandledAccess& what) {
+  const char* kind = "access";
+  switch (what.kind) {
+    case UnhandledAccess::Kind::msr_read: kind = "MSR read"; break;
+    case UnhandledAccess::Kind::msr_write: kind = "MSR write"; break;
+    case UnhandledAccess::Kind::port_read: kind = "port read"; break;
+    case UnhandledAccess::Kind::port_write: kind = "port write"; break;
+    case UnhandledAccess::Kind::hypercall: kind = "hypercall"; break;
+    default: break;
+  }
+  char number[24];
+  std::snprintf(number, sizeof number, "%#llx", static_cast<unsigned long long>(what.number));
+  return std::string("unhandled ") + kind + " " + number;
+}
+
 std::string_view arch_name(Arch arch) {
   switch (arch) {
     case Arch::x86_64:

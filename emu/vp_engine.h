@@ -27,6 +27,7 @@
 #include <vector>
 
 namespace softsynic {
+struct GuestCrashReport;
 class MonitorAccess;
 class Partition;
 class RamGuestMemory;
@@ -67,6 +68,14 @@ struct SliceResult {
   std::string fault;         // guest_fault: one readable line
 };
 
+struct UnhandledAccess {
+  enum class Kind { msr_read, msr_write, port_read, port_write, hypercall };
+  Kind kind;
+  std::uint64_t number;  // the MSR, the port, the hypercall code
+};
+// "unhandled MSR read 0x8b", "unhandled hypercall 0x4f", ...
+std::string describe(const UnhandledAccess& what);
+
 // What the runner offers every engine. Every method is thread-safe.
 class EngineHost {
  public:
@@ -76,10 +85,19 @@ class EngineHost {
   // The guest wrote the exit device. The engine also ends its slice with
   // exit_requested; the runner stops the other VPs.
   virtual void guest_exit(std::uint32_t vp, std::uint32_t code) = 0;
+  // The guest reported a crash (x86 CRASH_CTL; cpu_hooks/crash_msrs.h),
+  // from the reporting VP's strand. The runner ends the run.
+  virtual void guest_crash(const GuestCrashReport& /*report*/) {}
   // Guest code in [gpa, gpa + size) was written by the host or by `vp`'s
   // CPU through a trap (e.g. the hypercall page fill): the runner calls
   // invalidate_code() on every engine before each runs again.
   virtual void code_written(std::uint32_t vp, std::uint64_t gpa, std::uint64_t size) = 0;
+  // The guest touched something the machine does not model: an MSR no
+  // handler owns (and the CPU model does not implement), a port no device
+  // claims, a hypercall code the hypervisor does not know. The engine goes
+  // on with the architected default (reads 0 or all ones, writes ignored,
+  // HV_STATUS_INVALID_HYPERCALL_CODE). From the engine's hooks.
+  virtual void unhandled_access(std::uint32_t /*vp*/, const UnhandledAccess& /*what*/) {}
   // `vp`'s interrupt controller has a new request: a halted VP must be
   // scheduled again. Called from any thread (host ports, other VPs).
   virtual void wake(std::uint32_t vp) = 0;
@@ -125,10 +143,10 @@ struct MachineConfig {
   // interrupt controller their direct-mode sink; engines report their VP's
   // earliest expiry from next_deadline(). The runner calls fire_due().
   SyntheticTimers* timers = nullptr;
-  // Optional: the partition's monitor pages. Engines hook guest stores to
-  // the VTL 0 child-to-parent page that `monitor_pages` names and report
-  // them with MonitorAccess::on_monitor_page_write after the store
-  // (emu/unicorn/monitor_write_hook.h).
+  // Optional: the partition's monitor pages. Engines watch the trigger
+  // groups of the VTL 0 child-to-parent page that `monitor_pages` names and
+  // report newly set pending bits with MonitorAccess::on_monitor_page_write
+  // (emu/unicorn/monitor_trigger_watch.h).
   MonitorAccess* monitor = nullptr;
   const MonitorPageWatch* monitor_pages = nullptr;
   Platform platform = Platform::bare;

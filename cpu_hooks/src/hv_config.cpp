@@ -18,6 +18,7 @@ constexpr HvFeatureName kFeatureNames[] = {
     {"deprecate_auto_eoi", &HvFeatures::deprecate_auto_eoi},
     {"frequency_msrs", &HvFeatures::frequency_msrs},
     {"reference_tsc", &HvFeatures::reference_tsc},
+    {"guest_crash_msrs", &HvFeatures::guest_crash_msrs},
 };
 
 const HvFeatureName* find(std::string_view name) {

@@ -24,7 +24,8 @@ CpuidResult features_leaf(const HvFeatures& f) {
           flag(f.frequency_msrs, kAccessFrequencyMsrs);
   r.ebx = flag(f.post_messages, kPostMessages) | flag(f.signal_events, kSignalEvents);
   r.edx = flag(f.xmm_fast_hypercalls, kXmmHypercallInput | kCpuidXmmHypercallOutput) |
-          flag(f.frequency_msrs, kFrequencyMsrsAvailable) | flag(f.synic && f.sint_polling, kSintPolling) |
+          flag(f.frequency_msrs, kFrequencyMsrsAvailable) |
+          flag(f.guest_crash_msrs, kGuestCrashMsrs) | flag(f.synic && f.sint_polling, kSintPolling) |
           flag(f.synic && f.stimers && f.direct_timers, kDirectSyntheticTimers);
   return r;
 }

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "cpu_hooks/crash_msrs.h"
 #include "cpu_hooks/reference_time_msrs.h"
 #include "cpu_hooks/src/hypercall_dispatcher.h"
 #include "cpu_hooks/vp_assist_msr.h"
@@ -77,13 +78,15 @@ struct X86Hypervisor::Impl final : MsrHandler {
         registers(partition, config, time),
         dispatcher(registers),
         reference_time(partition.memory(), config),
-        vp_assist(partition.vp_count(), partition.vtl_count()) {
+        vp_assist(partition.vp_count(), partition.vtl_count()),
+        crash(partition.memory(), this->config) {
     registers.set_guest_os_id_listener([this](Vtl vtl, std::uint64_t id) {
       if (id == 0) disable_page(vtl);
     });
     chain.append(*this);
     chain.append(reference_time);
     chain.append(vp_assist);
+    chain.append(crash);
   }
 
   MsrResult read(std::uint32_t vp, Vtl vtl, std::uint32_t msr, std::uint64_t& value) override {
@@ -151,6 +154,7 @@ struct X86Hypervisor::Impl final : MsrHandler {
   detail::HypercallDispatcher dispatcher;
   ReferenceTimeMsrs reference_time;
   VpAssistMsr vp_assist;
+  CrashMsrs crash;
   MsrChain chain;
   std::mutex mutex;  // serialises HYPERCALL writers (any VP's strand)
   std::array<std::atomic<std::uint64_t>, kMaxVtlCount> hypercall{};
@@ -217,6 +221,10 @@ std::optional<CpuidResult> X86Hypervisor::cpuid(std::uint32_t leaf, std::uint32_
   HvConfig shown = impl_->config;
   shown.features.reference_tsc = impl_->reference_time.offers_reference_tsc();
   return hv_cpuid(shown, impl_->registers.partition().vp_count(), leaf);
+}
+
+void X86Hypervisor::set_crash_listener(std::function<void(const GuestCrashReport&)> listener) {
+  impl_->crash.set_listener(std::move(listener));
 }
 
 void X86Hypervisor::set_tsc_source(const TscSource* source) { impl_->reference_time.set_tsc_source(source); }

@@ -116,8 +116,8 @@ Arm64Engine::Arm64Engine(Arm64Machine& machine, const EngineConfig& config)
       uc_(unicorn::open_engine(UC_ARCH_ARM64, UC_MODE_ARM)),
       regs_(uc_.get()),
       line_(machine.line(config.vp_index)),
-      monitor_hook_(machine.config().monitor, machine.config().monitor_pages,
-                    [this] { machine_.config().host->deadline_armed(vp_); }),
+      monitor_watch_(machine.config().monitor, machine.config().monitor_pages, machine.config().ram,
+                     [this] { machine_.config().host->deadline_armed(vp_); }),
       observer_(machine.config().cpu_observer) {
   unicorn::check(uc_ctl_set_cpu_model(uc_.get(), UC_CPU_ARM64_A72), "ARM64 CPU model");
   unicorn::map_guest_ram(uc_.get(), *machine_.config().ram);
@@ -174,8 +174,8 @@ std::optional<std::uint32_t> Arm64Engine::instruction_at(std::uint64_t address) 
 }
 
 void Arm64Engine::on_block(std::uint64_t address) {
-  // Stores to the monitor page in the previous block have landed.
-  monitor_hook_.flush();
+  // The previous block's stores have landed: a new monitor trigger?
+  monitor_watch_.check();
   if (slice_.on_block()) {
     slice_.stop_before_block(uc_.get(), address);
     return;
@@ -248,12 +248,6 @@ void Arm64Engine::emulate_hvc() {
   if (outcome.action != HypercallAction::completed) {
     fatal("HVC #" + std::to_string(imm) + " is not a hypercall");
     return;
-  }
-  // The call may have moved the monitor page (a host port set it): re-enter
-  // with the write hook moved, so the guest's next store is seen.
-  if (monitor_hook_.stale()) {
-    restart_ = true;
-    slice_.stop_at(uc_.get(), regs_.pc());
   }
 }
 
@@ -332,7 +326,7 @@ SliceResult Arm64Engine::run_slice(std::uint64_t block_budget) {
   if (fault_) return finish(StopReason::guest_fault);
   if (exited_ || slice_.stop_requested()) return finish(StopReason::exit_requested);
   invalidations_.apply(uc_.get());
-  if (monitor_hook_.stale()) monitor_hook_.sync(uc_.get());
+  monitor_watch_.slice_start();
   // WFI completes when IRQ is asserted, masked or not.
   if (halted_ && devices::arm64_wfi_should_wake(line_)) halted_ = false;
   if (halted_) return finish(StopReason::halted);
@@ -346,8 +340,7 @@ SliceResult Arm64Engine::run_slice(std::uint64_t block_budget) {
     restart_ = false;
     debug_hooks().enter();
     uc_err err = uc_emu_start(uc_.get(), pc, 0, 0, 0);
-    monitor_hook_.flush();
-    if (monitor_hook_.stale()) monitor_hook_.sync(uc_.get());
+    monitor_watch_.check();
     auto resume = slice_.take_resume();
     if (resume) regs_.set_pc(*resume);  // the PC may be stale after a stop from a block hook
     if (fault_) return finish(StopReason::guest_fault);

@@ -25,9 +25,9 @@
 //  - Synthetic timers (when the machine has them): the STIMER register
 //    names go through HvGet/SetVpRegisters; next_deadline() is this VP's
 //    earliest expiry.
-//  - Monitor page (when the machine has a monitor): a UC_HOOK_MEM_WRITE
-//    on the child-to-parent page records stores, reported after they
-//    landed at the next block boundary (emu/unicorn/monitor_write_hook.h).
+//  - Monitor page (when the machine has a monitor): the trigger groups of
+//    the child-to-parent page are looked at each block boundary and newly
+//    set pending bits reported (emu/unicorn/monitor_trigger_watch.h).
 // Guest faults end the run with a readable message instead of entering the
 // guest's synchronous vectors: undefined instructions (including system
 // registers the model lacks), SVC/SMC, unmapped accesses, aborts.
@@ -50,7 +50,7 @@
 #include "emu/arm64/unicorn_arm64_registers.h"
 #include "emu/unicorn/code_invalidations.h"
 #include "emu/unicorn/debug_hooks.h"
-#include "emu/unicorn/monitor_write_hook.h"
+#include "emu/unicorn/monitor_trigger_watch.h"
 #include "emu/unicorn/uc_engine.h"
 #include "emu/vp_debug.h"
 #include "emu/vp_engine.h"
@@ -120,7 +120,7 @@ class Arm64Engine final : public VpEngine, public unicorn::UnicornVpDebug {
   std::atomic<bool> kicked_{false};     // a request arrived since the slice began
   std::atomic<bool> irq_check_{false};  // the line may assert: look at block boundaries
   unicorn::CodeInvalidations invalidations_;
-  unicorn::MonitorWriteHook monitor_hook_;
+  unicorn::MonitorTriggerWatch monitor_watch_;
   replay::GuestCpuObserver* observer_;  // may be null: recorder and timeline
 };
 

@@ -10,7 +10,8 @@
 //
 // Exit status: the guest's exit code (0-255) when it wrote the exit device;
 // 120 host error (bad image, bad option value), 121 guest fault, 122
-// deadlock, 124 timeout, 2 usage error.
+// deadlock, 123 triple fault, 124 timeout, 125 the guest reported a crash
+// (x86 CRASH_CTL), 2 usage error.
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
@@ -91,7 +92,8 @@ void usage(std::FILE* to) {
                "Built-in host ports: echo message port 0x%x, event port 0x%x, command port 0x%x;\n"
                "replies arrive on SINT %u.\n"
                "Exit status: the guest's exit code (pc: (code << 1) | 1 of its isa-debug-exit\n"
-               "write); 120 host error, 121 guest fault, 122 deadlock, 124 timeout, 2 usage error.\n",
+               "write); 120 host error, 121 guest fault, 122 deadlock, 123 triple fault, 124 timeout,\n"
+               "125 the guest reported a crash (x86 CRASH_CTL), 2 usage error.\n",
                softsynic::emu::kEchoConnectionId, softsynic::emu::kEventConnectionId,
                softsynic::emu::kCommandConnectionId, softsynic::emu::kReplySint);
 }
@@ -415,6 +417,7 @@ int main(int argc, char** argv) {
   options.record_path = record_path;
   options.timeline_path = timeline_path;
   if (log) options.log = &std::cerr;
+  options.diagnostics = &std::cerr;
 
   try {
     softsynic::emu::Runner runner(options);

@@ -9,6 +9,7 @@
 #include "devices/x86_interrupt_entry.h"
 #include "emu/debug_devices.h"
 #include "emu/replay/guest_cpu_observer.h"
+#include "emu/x86/cpu_model_msrs.h"
 #include "emu/x86/msr_sites.h"
 #include "emu/x86/x86_paging.h"
 #include "emu/x86/x86_boot.h"
@@ -53,8 +54,8 @@ struct X86Engine::Hooks {
       if (e.in_firmware(address)) return;
       e.track_mode();
     }
-    // Stores to the monitor page in the previous block have landed.
-    e.monitor_hook_.flush();
+    // The previous block's stores have landed: a new monitor trigger?
+    e.monitor_watch_.check();
     if (e.slice_.on_block()) {
       e.slice_.stop_before_block(uc, address - e.cs_base_);
       return;
@@ -101,6 +102,8 @@ struct X86Engine::Hooks {
       e.emulate_hypercall(e.regs_.rip() + kHypercallOutLength, false);
       return;
     }
+    if (e.machine_.io().find(static_cast<std::uint16_t>(port)) == nullptr)
+      e.machine_.config().host->unhandled_access(e.vp_, {UnhandledAccess::Kind::port_write, port});
     e.machine_.io().write(e.vp_, static_cast<std::uint16_t>(port), static_cast<unsigned>(size), value);
     // Both platforms' exit devices sit at 0xF4.
     if (port == kX86ExitPort) {
@@ -110,6 +113,8 @@ struct X86Engine::Hooks {
   }
   static std::uint32_t in(uc_engine*, std::uint32_t port, int size, void* user) {
     X86Engine& e = self(user);
+    if (e.machine_.io().find(static_cast<std::uint16_t>(port)) == nullptr)
+      e.machine_.config().host->unhandled_access(e.vp_, {UnhandledAccess::Kind::port_read, port});
     return e.machine_.io().read(e.vp_, static_cast<std::uint16_t>(port), static_cast<unsigned>(size));
   }
   static bool invalid(uc_engine*, void* user) { return self(user).handle_invalid_opcode(); }
@@ -163,8 +168,8 @@ X86Engine::X86Engine(X86Machine& machine, const EngineConfig& config)
       apic_(machine.apic(config.vp_index)),
       observer_(machine.config().cpu_observer),
       exception_state_(uc_.get()),
-      monitor_hook_(machine.config().monitor, machine.config().monitor_pages,
-                    [this] { machine_.config().host->deadline_armed(vp_); }) {
+      monitor_watch_(machine.config().monitor, machine.config().monitor_pages, machine.config().ram,
+                     [this] { machine_.config().host->deadline_armed(vp_); }) {
   unicorn::map_guest_ram(uc_.get(), *machine_.config().ram);
   switch (config.start) {
     case StartMode::multiboot:
@@ -482,7 +487,12 @@ void X86Engine::emulate_site(std::uint64_t address) {
       break;
     case MsrResult::not_mine:
     default:
-      return;  // the CPU model's own MSR (or Unicorn's read-0 default)
+      // The CPU model's own MSR, or Unicorn's default (reads 0, ignores
+      // writes) for one nobody models.
+      if (!cpu_model_msr(msr))
+        machine_.config().host->unhandled_access(
+            vp_, {is_read ? UnhandledAccess::Kind::msr_read : UnhandledAccess::Kind::msr_write, msr});
+      return;
   }
   // A write may have filled or moved the hypercall page: re-enter with the
   // translations dropped and the page hook in place.
@@ -508,18 +518,14 @@ void X86Engine::emulate_hypercall(std::uint64_t next, bool move_rip) {
   } else {
     outcome = machine_.hypervisor().hypercall(vp_, 0, regs_);
   }
-  std::uint64_t resume = next;
+  if (outcome.status == HvStatus::invalid_hypercall_code) {
+    const std::uint64_t control = regs_.long_mode() ? regs_.get(X86Reg::rcx) : regs_.get(X86Reg::rax);
+    machine_.config().host->unhandled_access(vp_, {UnhandledAccess::Kind::hypercall, control & 0xFFFF});
+  }
   if (outcome.action == HypercallAction::completed) {
     if (move_rip) regs_.set_rip(next);
   } else {
     deliver({kInvalidOpcodeVector, devices::X86EventKind::exception, 0});
-    resume = regs_.rip();
-  }
-  // The call may have moved the monitor page (a host port set it): re-enter
-  // with the write hook moved, so the guest's next store is seen.
-  if (monitor_hook_.stale()) {
-    restart_ = true;
-    slice_.stop_at(uc_.get(), resume);
   }
 }
 
@@ -684,7 +690,7 @@ SliceResult X86Engine::run_slice(std::uint64_t block_budget) {
   }
   apply_invalidations();
   sync_hypercall_page();
-  if (monitor_hook_.stale()) monitor_hook_.sync(uc_.get());
+  monitor_watch_.slice_start();
   take_interrupt();
   if (fault_) return finish(StopReason::guest_fault);
   if (halted_) return finish(StopReason::halted);
@@ -701,8 +707,7 @@ SliceResult X86Engine::run_slice(std::uint64_t block_budget) {
     code_page_cache_.valid = false;
     debug_hooks().enter();
     uc_err err = uc_emu_start(uc_.get(), pc, until, 0, 0);
-    monitor_hook_.flush();
-    if (monitor_hook_.stale()) monitor_hook_.sync(uc_.get());
+    monitor_watch_.check();
     auto resume = slice_.take_resume();
     if (resume) regs_.set_rip(*resume);  // the PC may be stale after a stop from a block hook
     if (fault_) return finish(StopReason::guest_fault);

@@ -42,9 +42,9 @@
 //  - Synthetic timers (when the machine has them): the STIMER MSRs go
 //    through the MSR chain like the SynIC's; next_deadline() is this VP's
 //    earliest expiry.
-//  - Monitor page (when the machine has a monitor): a UC_HOOK_MEM_WRITE
-//    on the child-to-parent page records stores, reported after they
-//    landed at the next block boundary (emu/unicorn/monitor_write_hook.h).
+//  - Monitor page (when the machine has a monitor): the trigger groups of
+//    the child-to-parent page are looked at each block boundary and newly
+//    set pending bits reported (emu/unicorn/monitor_trigger_watch.h).
 // Not supported: interrupts and exceptions in 32-bit or real mode (guests
 // that stay there run, but get none), the interrupt shadow after MOV SS
 // (interrupts are only taken at block boundaries and HLT anyway), APIC
@@ -73,7 +73,7 @@
 
 #include "emu/unicorn/code_invalidations.h"
 #include "emu/unicorn/debug_hooks.h"
-#include "emu/unicorn/monitor_write_hook.h"
+#include "emu/unicorn/monitor_trigger_watch.h"
 #include "emu/unicorn/uc_engine.h"
 #include "emu/vp_debug.h"
 #include "emu/vp_engine.h"
@@ -217,7 +217,7 @@ class X86Engine final : public VpEngine, public unicorn::UnicornVpDebug {
   bool cs_known_ = false;
 
   unicorn::CodeInvalidations invalidations_;
-  unicorn::MonitorWriteHook monitor_hook_;
+  unicorn::MonitorTriggerWatch monitor_watch_;
 };
 
 }  // namespace softsynic::emu::x86

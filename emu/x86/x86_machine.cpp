@@ -9,6 +9,7 @@
 #include "devices/pc/fw_cfg.h"
 #include "devices/pc/hyperv_test_device.h"
 #include "devices/pc/legacy_pc_ports.h"
+#include "devices/pc/pci_config_ports.h"
 #include "devices/pc/serial_16550.h"
 #include "emu/x86/debug_ports.h"
 #include "emu/x86/x86_boot.h"
@@ -74,6 +75,7 @@ X86Machine::X86Machine(const MachineConfig& config)
     stimer_owner_ = std::make_unique<RegisterOwnerRef<SyntheticTimers>>(*config_.timers);
     hv_.registers().add_owner(*stimer_owner_);
   }
+  hv_.set_crash_listener([this](const GuestCrashReport& report) { config_.host->guest_crash(report); });
   // Enabling or moving the hypercall page writes guest code: every engine
   // must drop what it translated from the old and the new page.
   hv_.set_hypercall_page_listener([this](Vtl, std::optional<std::uint64_t> gpa) {
@@ -110,6 +112,7 @@ void X86Machine::add_platform_devices() {
   add(HypervTestDevice::kPort, HypervTestDevice::kPortCount,
       std::make_unique<HypervTestDevice>(*config_.partition, config_.device_log));
   add(CmosRtc::kIndexPort, CmosRtc::kPortCount, std::make_unique<CmosRtc>(*config_.time));
+  add(PciConfigPorts::kConfigAddress, PciConfigPorts::kPortCount, std::make_unique<PciConfigPorts>());
   // ACPI power-off (S5) ends the run with status 0 (the FADT's ports).
   auto pm = std::make_unique<AcpiPmDevice>(acpi::PmLayout{}, [&host](std::uint32_t vp) { host.guest_exit(vp, 0); });
   pm->attach(io_);

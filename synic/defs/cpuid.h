@@ -41,6 +41,7 @@ inline constexpr std::uint32_t kSignalEvents = 1u << 5;
 // 0x40000003 EDX: features.
 inline constexpr std::uint32_t kXmmHypercallInput = 1u << 4;
 inline constexpr std::uint32_t kFrequencyMsrsAvailable = 1u << 8;
+inline constexpr std::uint32_t kGuestCrashMsrs = 1u << 10;  // CRASH_P0..P4, CRASH_CTL
 inline constexpr std::uint32_t kSintPolling = 1u << 17;
 inline constexpr std::uint32_t kDirectSyntheticTimers = 1u << 19;
 

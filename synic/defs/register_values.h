@@ -86,6 +86,27 @@ class PageReg {
   std::uint64_t raw_ = 0;
 };
 
+// CRASH_CTL (TLFS "Partition Crash Enlightenment"): bit 63 notify (the
+// host logs P0-P4), bit 62 message (P3 is the message's GPA, P4 its length
+// in bytes), bit 61 no crash dump, bits 58-60 the pre-OS environment's id.
+class CrashCtlReg {
+ public:
+  static constexpr std::uint64_t kDefinedBits = 0xFC00'0000'0000'0000;
+  constexpr CrashCtlReg() = default;
+  constexpr explicit CrashCtlReg(std::uint64_t raw) : raw_(raw) {}
+  constexpr std::uint64_t raw() const { return raw_; }
+  constexpr bool notify() const { return bits::get(raw_, 63, 1); }
+  constexpr bool message() const { return bits::get(raw_, 62, 1); }
+  constexpr bool no_crash_dump() const { return bits::get(raw_, 61, 1); }
+  constexpr std::uint64_t pre_os_id() const { return bits::get(raw_, 58, 3); }
+  constexpr CrashCtlReg with_notify(bool b) const { return CrashCtlReg(bits::set(raw_, 63, 1, b)); }
+  constexpr CrashCtlReg with_message(bool b) const { return CrashCtlReg(bits::set(raw_, 62, 1, b)); }
+  friend constexpr bool operator==(CrashCtlReg, CrashCtlReg) = default;
+
+ private:
+  std::uint64_t raw_ = 0;
+};
+
 // HYPERCALL MSR: bit 0 enable, bit 1 locked, bits 2-11 reserved, 12-63 GPN.
 class HypercallReg {
  public:

@@ -5,8 +5,9 @@
 // One table ties each register to its MSR number (if any), its
 // HvRegisterName and the name traces use. HvRegisterName is an open enum:
 // a guest may pass any 32-bit name.
-// Not supported: APIC-related, VP-assist, crash and reenlightenment
-// registers other than the synthetic EOI/ICR/TPR MSR numbers listed here.
+// Not supported: APIC-related, VP-assist and reenlightenment registers
+// other than the synthetic EOI/ICR/TPR MSR numbers listed here; the crash
+// registers' names (ARM64's form of them).
 #pragma once
 
 #include <cstdint>
@@ -35,6 +36,9 @@ inline constexpr std::uint32_t kEom = 0x40000084;
 inline constexpr std::uint32_t kSint0 = 0x40000090;    // .. kSint0 + 15
 inline constexpr std::uint32_t kStimer0Config = 0x400000B0;  // + 2n
 inline constexpr std::uint32_t kStimer0Count = 0x400000B1;   // + 2n
+inline constexpr std::uint32_t kCrashP0 = 0x40000100;  // .. kCrashP0 + 4
+inline constexpr std::uint32_t kCrashCtl = 0x40000105;
+inline constexpr std::uint32_t kCrashParameterCount = 5;
 inline constexpr std::uint32_t kSintCount = 16;
 inline constexpr std::uint32_t kStimerCount = 4;
 }  // namespace msr
@@ -120,6 +124,12 @@ inline constexpr NamedMsr kOtherNamedMsrs[] = {
     {"APIC_ICR", msr::kApicIcr},
     {"APIC_TPR", msr::kApicTpr},
     {"VP_ASSIST_PAGE", msr::kVpAssistPage},
+    {"CRASH_P0", msr::kCrashP0},
+    {"CRASH_P1", msr::kCrashP0 + 1},
+    {"CRASH_P2", msr::kCrashP0 + 2},
+    {"CRASH_P3", msr::kCrashP0 + 3},
+    {"CRASH_P4", msr::kCrashP0 + 4},
+    {"CRASH_CTL", msr::kCrashCtl},
 };
 
 constexpr std::optional<HvRegisterName> register_for_msr(std::uint32_t m) {

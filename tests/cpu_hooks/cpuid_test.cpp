@@ -51,7 +51,7 @@ TEST_CASE("cpuid: the default features give what the Linux driver requires") {
   CHECK((f.eax & cpuid::kAccessFrequencyMsrs) != 0);
   CHECK(f.ebx == (cpuid::kPostMessages | cpuid::kSignalEvents));
   CHECK(f.edx ==
-        (cpuid::kXmmHypercallInput | kCpuidXmmHypercallOutput | cpuid::kFrequencyMsrsAvailable | cpuid::kSintPolling));
+        (cpuid::kXmmHypercallInput | kCpuidXmmHypercallOutput | cpuid::kFrequencyMsrsAvailable | cpuid::kGuestCrashMsrs | cpuid::kSintPolling));
   CHECK((leaf({}, cpuid::kEnlightenmentLeaf).eax & cpuid::kDeprecateAutoEoi) == 0);
 }
 
@@ -108,7 +108,7 @@ TEST_CASE("feature switches by name") {
   CHECK(get_hv_feature(f, "synic") == true);
   CHECK_FALSE(set_hv_feature(f, "warp_drive", true));
   CHECK_FALSE(get_hv_feature(f, "warp_drive").has_value());
-  CHECK(hv_feature_names().size() == 13);
+  CHECK(hv_feature_names().size() == 14);
   for (const HvFeatureName& n : hv_feature_names()) {
     HvFeatures g;
     CHECK(set_hv_feature(g, n.name, !(g.*(n.member))));

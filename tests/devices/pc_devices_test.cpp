@@ -13,6 +13,7 @@
 #include "devices/pc/hyperv_test_device.h"
 #include "devices/pc/io_port_device.h"
 #include "devices/pc/legacy_pc_ports.h"
+#include "devices/pc/pci_config_ports.h"
 #include "devices/pc/serial_16550.h"
 #include "synic/defs/status.h"
 #include "synic/executor.h"
@@ -74,6 +75,25 @@ TEST_CASE("legacy pc ports: PIC masks read back, isa-debug-exit reports (code <<
   REQUIRE(exits.size() == 2);
   CHECK(exits[0] == std::make_pair(2u, 1u));
   CHECK(exits[1] == std::make_pair(0u, 77u));
+}
+
+TEST_CASE("pci config ports: CONFIG_ADDRESS reads back a 32-bit write; every device reads as absent") {
+  PciConfigPorts pci;
+  CHECK(pci.io_read(0, 0xCF8, 4) == 0);
+  pci.io_write(0, 0xCF8, 4, 0x8000'0000);
+  CHECK(pci.io_read(0, 0xCF8, 4) == 0x8000'0000);  // mechanism #1 is there
+  pci.io_write(0, 0xCFB, 1, 0x01);                  // not CONFIG_ADDRESS
+  CHECK(pci.io_read(0, 0xCF8, 4) == 0x8000'0000);
+  CHECK(pci.io_read(0, 0xCFB, 1) == 0xFF);
+  for (std::uint32_t address : {0x8000'0000u, 0x8000'0800u, 0x80FF'F8FCu}) {
+    CAPTURE(address);
+    pci.io_write(0, 0xCF8, 4, address);
+    CHECK(pci.io_read(0, 0xCFC, 4) == 0xFFFF'FFFFu);  // vendor id 0xFFFF: no device
+    CHECK(pci.io_read(0, 0xCFE, 2) == 0xFFFFu);
+    CHECK(pci.io_read(0, 0xCFF, 1) == 0xFFu);
+  }
+  pci.io_write(0, 0xCFC, 4, 0x1234);  // ignored
+  CHECK(pci.io_read(0, 0xCFC, 4) == 0xFFFF'FFFFu);
 }
 
 TEST_CASE("io port bus: claimed ranges reach their device, other ports read all ones") {
