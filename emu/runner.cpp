@@ -225,7 +225,10 @@ struct Runner::Impl final : EngineHost {
     std::string help;
     std::function<std::optional<std::string>(std::string_view)> handler;
   };
-  std::vector<MonitorCommand> monitor_commands;  // fixed once run() starts
+  // The stub's thread reads them from construction on (a debugger may
+  // attach before run()).
+  std::mutex monitor_commands_mutex;
+  std::vector<MonitorCommand> monitor_commands;  // guarded by monitor_commands_mutex
 };
 
 // The machine as the GDB stub sees it. Strand-affine to the stub's thread
@@ -286,6 +289,7 @@ struct Runner::Impl::DebugTarget final : gdb::GdbTarget {
   void kill() override { r.finish(RunOutcome::host_error, 0, "killed by the debugger"); }
   std::optional<std::string> monitor(std::string_view command) override {
     if (command == "help") {
+      std::lock_guard lock(r.monitor_commands_mutex);
       std::string help(kSynicMonitorHelp);
       for (const auto& c : r.monitor_commands) help += c.help;
       return help;
@@ -299,6 +303,9 @@ struct Runner::Impl::DebugTarget final : gdb::GdbTarget {
       return r.debug_on_strand(n, std::move(work));
     };
     if (auto text = synic_monitor(command, sources)) return text;
+    // The host's commands run under the mutex: run() drops them before
+    // what they use goes away.
+    std::lock_guard lock(r.monitor_commands_mutex);
     for (const auto& c : r.monitor_commands) {
       if (auto text = c.handler(command)) return text;
     }
@@ -947,6 +954,11 @@ RunResult Runner::Impl::run() {
 #endif
   r.blocks = total_blocks.load();
   if (gdb_server) {
+    {
+      // What the host's commands use may go once run() returns.
+      std::lock_guard lock(monitor_commands_mutex);
+      monitor_commands.clear();
+    }
     // The debugger sees the guest end (gdb then closes its connection).
     gdb::StopEvent exited;
     exited.reason = gdb::StopEvent::Reason::exited;
@@ -961,6 +973,7 @@ Runner::Runner(RunnerOptions options) : impl_(std::make_unique<Impl>(std::move(o
 std::uint16_t Runner::gdb_port() const { return impl_->gdb_server ? impl_->gdb_server->port() : 0; }
 void Runner::add_monitor_command(std::string help,
                                  std::function<std::optional<std::string>(std::string_view)> handler) {
+  std::lock_guard lock(impl_->monitor_commands_mutex);
   impl_->monitor_commands.push_back({std::move(help), std::move(handler)});
 }
 Runner::~Runner() = default;

@@ -22,8 +22,8 @@
 // waits for the debugger, running the strand work it asks for) and in
 // threaded mode alike.
 //
-// Threading: construct, run() and destroy on one thread; stop() and
-// gdb_port() are thread-safe; add_monitor_command() before run().
+// Threading: construct, run() and destroy on one thread; stop(),
+// gdb_port() and add_monitor_command() are thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -148,11 +148,12 @@ class Runner {
 
   // The GDB stub's listening port; 0 without options.gdb.
   std::uint16_t gdb_port() const;
-  // Before run(): a `monitor` command family for the debugger. `handler`
+  // A `monitor` command family for the debugger (add it before run() so a
+  // debugger sees it from the start). `handler`
   // answers the commands it knows (nullopt for the others); it is called
   // from the stub's thread while the guest is stopped, so it must be
-  // thread-safe against the host's own threads. `help` lines are added to
-  // `monitor help`.
+  // thread-safe against the host's own threads, and never after run()
+  // returned. `help` lines are added to `monitor help`.
   void add_monitor_command(std::string help, std::function<std::optional<std::string>(std::string_view)> handler);
 
   RunResult run();

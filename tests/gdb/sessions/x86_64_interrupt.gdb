@@ -9,7 +9,8 @@ set var gdb_hold = 1
 delete
 continue &
 #wait-for Continuing\.
-#sleep 0.5
+# (time for VP 0's first slice, on a loaded machine too)
+#sleep 2
 interrupt
 #wait-for received signal SIGINT
 #expect Thread [12] received signal SIGINT, Interrupt
