@@ -211,6 +211,7 @@ struct Runner::Impl final : EngineHost {
 
   std::unique_ptr<DebugTarget> debug_target;
   std::unique_ptr<gdb::GdbServer> gdb_server;
+  bool debugging = false;  // options.gdb: set before run(), never changed
   std::mutex debug_mutex;
   std::condition_variable debug_cv;
   DebugState debug_state = DebugState::running;
@@ -467,9 +468,10 @@ Runner::Impl::Impl(RunnerOptions o)
 Runner::Impl::~Impl() {
   // Threads first (they may still run strand work), then what they use;
   // the pool's context last, as the VPs' strands unregister from it. The
-  // debugger's thread calls into the engines: it goes first.
-  gdb_server.reset();
+  // debugger's thread calls into the engines: it goes before them (after
+  // the pool, whose strand work reports stops to it).
   if (pool) pool->join();
+  gdb_server.reset();
   engines.clear();
   machine.reset();
   ports.reset();
@@ -670,10 +672,11 @@ void Runner::Impl::start_debugger() {
   if (options.gdb_wait) debug_state = DebugState::stopped;
   debug_target = std::make_unique<DebugTarget>(*this);
   gdb_server = std::make_unique<gdb::GdbServer>(*debug_target, *options.gdb);
+  debugging = true;
 }
 
 bool Runner::Impl::debug_enter_slice(std::uint32_t vp) {
-  if (!gdb_server) return true;
+  if (!debugging) return true;
   std::lock_guard lock(debug_mutex);
   if (debug_state != DebugState::running || !debug_may_run[vp]) {
     debug_held[vp] = 1;
@@ -684,7 +687,7 @@ bool Runner::Impl::debug_enter_slice(std::uint32_t vp) {
 }
 
 bool Runner::Impl::debug_leave_slice(std::uint32_t vp, const SliceResult* slice) {
-  if (!gdb_server) return false;
+  if (!debugging) return false;
   std::optional<gdb::StopEvent> report;
   bool held = false;
   {
@@ -767,13 +770,13 @@ void Runner::Impl::debug_resume(std::span<const gdb::ResumeAction> actions) {
 }
 
 bool Runner::Impl::debug_holding() {
-  if (!gdb_server) return false;
+  if (!debugging) return false;
   std::lock_guard lock(debug_mutex);
   return debug_state != DebugState::running;
 }
 
 bool Runner::Impl::debug_hold_wait() {
-  if (!gdb_server) return false;
+  if (!debugging) return false;
   {
     std::unique_lock lock(debug_mutex);
     // Resumed, or work posted, since the executor last ran: run it first.
