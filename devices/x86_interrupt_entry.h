@@ -53,6 +53,13 @@ class X86EntryRegisters {
   virtual void set_cs(std::uint16_t selector) = 0;
   virtual std::uint16_t ss() const = 0;
   virtual void set_ss(std::uint16_t selector) = 0;
+  // An entry that raises the privilege level loads SS and CS together; the
+  // new CPL is CS's RPL. A CPU whose selector writes cannot change the CPL
+  // (Unicorn's) overrides this.
+  virtual void switch_privilege(std::uint16_t cs, std::uint16_t ss) {
+    set_ss(ss);
+    set_cs(cs);
+  }
 };
 
 // Linear-address access for the IDT, TSS and stack. An emulator with paging

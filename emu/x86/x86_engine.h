@@ -125,6 +125,8 @@ class X86Engine final : public VpEngine {
   // moves RIP there; the hypercall page's OUT runs on to its `ret` by itself.
   void emulate_hypercall(std::uint64_t next, bool move_rip);
   bool handle_invalid_opcode();
+  void emulate_syscall();
+  void refuse_user_mode(const std::string& what);
   void handle_cpu_exception(std::uint32_t intno);
   bool deliver(const devices::X86Event& event);
   void fatal(std::string message);
@@ -190,6 +192,7 @@ class X86Engine final : public VpEngine {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> retranslate_;  // virtual blocks given new site hooks
   std::optional<std::uint64_t> hypercall_page_;
   ExceptionState exception_state_;
+  PrivilegeState privilege_;
 
   // PC platform: the ROM, an AP waiting for SIPI, and until the guest runs
   // 64-bit code, CS's base (linear = cs_base_ + RIP).
