@@ -11,6 +11,11 @@
 //  - emulator_runner/vmcall: the same as a bare VMCALL (#UD exit path);
 //  - emulator_runner/rdmsr: RDMSR SVERSION (MSR site hook and chain);
 //  - emulator_runner/wrmsr: WRMSR SINT3 with its own value;
+//  - emulator_runner/aarch64_hvc_signal: ARM64, fast HvSignalEvent over
+//    HVC #1 (the same lookup as /page); emulator_runner/aarch64_hvc_smccc:
+//    fast HvGetVpRegisters(VP_INDEX) over HVC #0 (SMCCC, as Linux calls),
+//    both as ratios to the x86 OUT trap (ARM64 has no cheaper trapped
+//    instruction to set beside them);
 //  - emulator_runner/compute: a guest compute loop in the runner, beside
 //    emulator_runner/compute_bare: the same image on a bare Unicorn engine
 //    (no hooks, the boot state only), the cost the CPU emulation sets.
@@ -22,6 +27,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 #include <benchmark/benchmark.h>
 
@@ -41,7 +47,13 @@ double thread_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-std::string image_path(const std::string& mode) { return std::string(SOFTSYNIC_BENCH_GUEST_DIR) + "/bench_" + mode + ".elf"; }
+std::string image_path(const std::string& mode) {
+  // "aarch64_<mode>": the ARM64 guest of that mode.
+  constexpr std::string_view kArm = "aarch64_";
+  if (mode.rfind(kArm, 0) == 0)
+    return std::string(SOFTSYNIC_BENCH_AARCH64_GUEST_DIR) + "/bench_" + mode.substr(kArm.size()) + ".elf";
+  return std::string(SOFTSYNIC_BENCH_GUEST_DIR) + "/bench_" + mode + ".elf";
+}
 
 struct GuestRun {
   bool ok = false;
@@ -55,6 +67,7 @@ GuestRun run_guest(const std::string& mode) {
   std::ostringstream console;
   emu::RunnerOptions options;
   options.image = image_path(mode);
+  if (mode.rfind("aarch64_", 0) == 0) options.arch = emu::Arch::aarch64;
   options.console = &console;
   emu::Runner runner(options);
   const double start = thread_cpu_seconds();
@@ -71,8 +84,9 @@ GuestRun run_guest(const std::string& mode) {
 void runner_op(benchmark::State& state, const std::string& mode, const Target& target) {
   std::uint64_t per_iteration = 0;
   double loop_ns = 0;
+  const std::string empty_mode = mode.rfind("aarch64_", 0) == 0 ? "aarch64_empty" : "empty";
   for (auto _ : state) {
-    const GuestRun empty = run_guest("empty");
+    const GuestRun empty = run_guest(empty_mode);
     const GuestRun op = run_guest(mode);
     if (!empty.ok || !op.ok || empty.iterations != op.iterations) {
       state.SkipWithError((empty.ok ? op.message : empty.message).c_str());
@@ -158,6 +172,13 @@ const bool registered = [] {
   add("emulator_runner/vmcall", "vmcall", {"emulator_runner/out", 8});
   add("emulator_runner/rdmsr", "rdmsr", {"emulator_runner/out", 8});
   add("emulator_runner/wrmsr", "wrmsr", {"emulator_runner/out", 8});
+  const bool have_arm = std::filesystem::exists(image_path("aarch64_empty")) &&
+                        std::filesystem::exists(image_path("aarch64_hvc_signal")) &&
+                        std::filesystem::exists(image_path("aarch64_hvc_smccc"));
+  if (have_arm) {
+    add("emulator_runner/aarch64_hvc_signal", "aarch64_hvc_signal", {"emulator_runner/out", 8});
+    add("emulator_runner/aarch64_hvc_smccc", "aarch64_hvc_smccc", {"emulator_runner/out", 8});
+  }
   for (bool bare : {true, false}) {
     benchmark::RegisterBenchmark(bare ? "emulator_runner/compute_bare" : "emulator_runner/compute",
                                  [bare](benchmark::State& s) { compute(s, bare); })

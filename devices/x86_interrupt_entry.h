@@ -8,7 +8,8 @@
 // Supported: 64-bit interrupt (type 0xE) and trap (type 0xF) gates; the
 // 16-byte aligned frame SS, RSP, RFLAGS, CS, RIP (+ error code for the
 // exceptions that have one); IST stacks and privilege-raising stack
-// switches (RSP0-2) when the caller gives the 64-bit TSS base; IF cleared
+// switches (RSP0-2) when the caller gives the 64-bit TSS base, CS and SS
+// then loaded together (X86EntryRegisters::switch_privilege); IF cleared
 // for interrupt gates; TF, NT, RF cleared; the gate DPL check for software
 // INT n; #GP/#NP with the IDT error code for a vector beyond the IDT limit,
 // a bad gate type, a null or outward selector and a non-present gate;
@@ -53,6 +54,13 @@ class X86EntryRegisters {
   virtual void set_cs(std::uint16_t selector) = 0;
   virtual std::uint16_t ss() const = 0;
   virtual void set_ss(std::uint16_t selector) = 0;
+  // An entry that raises the privilege level loads SS and CS together; the
+  // new CPL is CS's RPL. A CPU whose selector writes cannot change the CPL
+  // (Unicorn's) overrides this.
+  virtual void switch_privilege(std::uint16_t cs, std::uint16_t ss) {
+    set_ss(ss);
+    set_cs(cs);
+  }
 };
 
 // Linear-address access for the IDT, TSS and stack. An emulator with paging

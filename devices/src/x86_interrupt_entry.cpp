@@ -146,10 +146,14 @@ X86EntryResult x86_enter_once(X86EntryRegisters& regs, X86LinearMemory& memory, 
   std::uint64_t rflags = regs.rflags() & ~(x86_rflags::kTf | x86_rflags::kNt | x86_rflags::kRf);
   if (gate.type == kInterruptGate) rflags &= ~x86_rflags::kIf;
   // A privilege change loads SS with a null selector whose RPL is the new CPL.
-  if (new_cpl != cpl) regs.set_ss(static_cast<std::uint16_t>(new_cpl));
+  const auto cs = static_cast<std::uint16_t>((gate.selector & 0xFFFC) | new_cpl);
+  if (new_cpl != cpl) {
+    regs.switch_privilege(cs, static_cast<std::uint16_t>(new_cpl));
+  } else {
+    regs.set_cs(cs);
+  }
   regs.set_rsp(new_rsp);
   regs.set_rflags(rflags);
-  regs.set_cs(static_cast<std::uint16_t>((gate.selector & 0xFFFC) | new_cpl));
   regs.set_rip(gate.offset);
   X86EntryResult r;
   r.delivered = event;

@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <array>
 
+#include "emu/x86/unicorn_x86_internals.h"
+#include "emu/x86/x86_privilege.h"
+
 namespace softsynic::emu::x86 {
 namespace {
 
@@ -82,6 +85,22 @@ void UnicornX86Registers::flush_tlb() { write(UC_X86_REG_CR3, read(UC_X86_REG_CR
 void UnicornX86Registers::set_ss(std::uint16_t selector) {
   std::uint64_t v = selector;
   uc_reg_write(uc_, UC_X86_REG_SS, &v);
+}
+
+// 64-bit entry: SS is the null selector of the new CPL, CS the handler's
+// 64-bit code (its base and limit do not matter in 64-bit mode).
+void UnicornX86Registers::switch_privilege(std::uint16_t cs, std::uint16_t ss) {
+  if (privilege_ == nullptr) {
+    X86EntryRegisters::switch_privilege(cs, ss);
+    return;
+  }
+  privilege_->load_segments(uc_, x86_flat_code64(cs), x86_null_stack(ss & 3u));
+}
+
+std::uint64_t UnicornX86Registers::msr(std::uint32_t index) const {
+  uc_x86_msr m{index, 0};
+  uc_reg_read(uc_, UC_X86_REG_MSR, &m);
+  return m.value;
 }
 
 devices::X86DescriptorTables UnicornX86Registers::descriptor_tables() const {

@@ -19,6 +19,8 @@
 
 namespace softsynic::emu::x86 {
 
+class PrivilegeState;
+
 class UnicornX86Registers final : public X86Registers, public devices::X86EntryRegisters {
  public:
   explicit UnicornX86Registers(uc_engine* uc) : uc_(uc) {}
@@ -45,6 +47,10 @@ class UnicornX86Registers final : public X86Registers, public devices::X86EntryR
   void set_cs(std::uint16_t selector) override;
   std::uint16_t ss() const override { return static_cast<std::uint16_t>(read(UC_X86_REG_SS)); }
   void set_ss(std::uint16_t selector) override;
+  // With a PrivilegeState (set_privilege), through Unicorn's hidden state:
+  // selector writes alone leave the CPL as it was (unicorn_x86_internals.h).
+  void switch_privilege(std::uint16_t cs, std::uint16_t ss) override;
+  void set_privilege(PrivilegeState* privilege) { privilege_ = privilege; }
 
   // CR2 (a page fault's address). Unicorn 2.1.1 also loads the value's low
   // 32 bits into CR3 when CR2 is written: CR3 is put back.
@@ -53,15 +59,18 @@ class UnicornX86Registers final : public X86Registers, public devices::X86EntryR
   // translated code.
   void flush_tlb();
 
-  // Raw access by Unicorn register id.
+  // Raw access by Unicorn register id, and MSRs by number.
   std::uint64_t read(int uc_reg) const;
   void write(int uc_reg, std::uint64_t value);
+  std::uint64_t msr(std::uint32_t index) const;
+  uc_engine* engine() const { return uc_; }
 
   // IDTR and the TSS base (when TR is loaded) as the delivery helper wants them.
   devices::X86DescriptorTables descriptor_tables() const;
 
  private:
   uc_engine* uc_;
+  PrivilegeState* privilege_ = nullptr;
   bool long_mode_ = true;
 };
 

@@ -13,6 +13,7 @@
 #include "emu/x86/msr_sites.h"
 #include "emu/x86/x86_paging.h"
 #include "emu/x86/x86_boot.h"
+#include "emu/x86/x86_privilege.h"
 #include "emu/x86/x86_machine.h"
 #include "synic/defs/hypercall.h"
 #include "synic/guest_memory.h"
@@ -118,6 +119,11 @@ struct X86Engine::Hooks {
     return e.machine_.io().read(e.vp_, static_cast<std::uint16_t>(port), static_cast<unsigned>(size));
   }
   static bool invalid(uc_engine*, void* user) { return self(user).handle_invalid_opcode(); }
+  static void syscall(uc_engine*, void* user) { self(user).emulate_syscall(); }
+  static void user_mode_guard(uc_engine*, std::uint64_t, std::uint32_t, void* user) {
+    X86Engine& e = self(user);
+    if (e.long_mode_ && (e.regs_.cs() & 3) != 0) e.refuse_user_mode("ring-3 code");
+  }
   static void intr(uc_engine*, std::uint32_t intno, void* user) {
     X86Engine& e = self(user);
     // Unicorn's invalid-opcode path leaves the CPU's pending exception set
@@ -168,6 +174,7 @@ X86Engine::X86Engine(X86Machine& machine, const EngineConfig& config)
       apic_(machine.apic(config.vp_index)),
       observer_(machine.config().cpu_observer),
       exception_state_(uc_.get()),
+      privilege_(uc_.get(), x86_internals()),
       monitor_watch_(machine.config().monitor, machine.config().monitor_pages, machine.config().ram,
                      [this] { machine_.config().host->deadline_armed(vp_); }) {
   unicorn::map_guest_ram(uc_.get(), *machine_.config().ram);
@@ -222,6 +229,18 @@ void X86Engine::install_hooks() {
                  "out hook");
   unicorn::check(uc_hook_add(uc, &h, UC_HOOK_INSN, reinterpret_cast<void*>(&Hooks::in), this, 1, 0, UC_X86_INS_IN),
                  "in hook");
+  unicorn::check(
+      uc_hook_add(uc, &h, UC_HOOK_INSN, reinterpret_cast<void*>(&Hooks::syscall), this, 1, 0, UC_X86_INS_SYSCALL),
+      "syscall hook");
+  // User mode: privilege changes through Unicorn's hidden state, or, when
+  // its self-test failed, a guard that ends the run at the first ring-3
+  // block (a cost only this degraded engine pays).
+  if (x86_user_mode().ok) {
+    regs_.set_privilege(&privilege_);
+  } else {
+    unicorn::check(uc_hook_add(uc, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(&Hooks::user_mode_guard), this, 1, 0),
+                   "user-mode guard hook");
+  }
   unicorn::check(uc_hook_add(uc, &h, UC_HOOK_INSN_INVALID, reinterpret_cast<void*>(&Hooks::invalid), this, 1, 0),
                  "invalid-instruction hook");
   unicorn::check(uc_hook_add(uc, &h, UC_HOOK_INTR, reinterpret_cast<void*>(&Hooks::intr), this, 1, 0), "interrupt hook");
@@ -532,7 +551,8 @@ void X86Engine::emulate_hypercall(std::uint64_t next, bool move_rip) {
 bool X86Engine::handle_invalid_opcode() {
   std::uint64_t rip = regs_.rip();
   std::uint8_t code[3];
-  if (read_code(cs_base_ + rip, code) && is_vmcall(code)) {
+  // A hypercall from CPL > 0 is #UD (TLFS 3.2), as any other invalid opcode.
+  if (read_code(cs_base_ + rip, code) && is_vmcall(code) && (regs_.cs() & 3) == 0) {
     emulate_hypercall(rip + 3, true);
   } else {
     deliver({kInvalidOpcodeVector, devices::X86EventKind::exception, 0});
@@ -605,6 +625,10 @@ bool X86Engine::deliver(const devices::X86Event& event) {
           " raised before the guest entered long mode (not supported in 32-bit or real mode)");
     return false;
   }
+  if (!x86_user_mode().ok && (regs_.cs() & 3) != 0) {
+    refuse_user_mode("vector " + std::to_string(event.vector) + " taken in ring 3");
+    return false;
+  }
   DeliveryMemory memory(*machine_.config().ram, paging_state());
   devices::X86Event current = event;
   // A page fault while delivering is delivered in its turn (CR2 = the
@@ -639,6 +663,26 @@ bool X86Engine::deliver(const devices::X86Event& event) {
   }
   triple_fault("delivering vector " + std::to_string(event.vector));
   return false;
+}
+
+// SYSCALL (SDM vol. 2B): Unicorn runs this hook and then moves RIP past
+// the instruction, nothing else. #UD unless EFER.SCE and 64-bit mode.
+void X86Engine::emulate_syscall() {
+  if (!x86_user_mode().ok) {
+    refuse_user_mode("SYSCALL");
+    return;
+  }
+  if (!long_mode_ || (regs_.msr(kEferMsr) & kEferSce) == 0) {
+    if (deliver({kInvalidOpcodeVector, devices::X86EventKind::exception, 0}))
+      continue_after_syscall_hook(regs_, regs_.rip());
+    return;
+  }
+  x86_unicorn_syscall(regs_, privilege_);
+}
+
+void X86Engine::refuse_user_mode(const std::string& what) {
+  fatal("user mode (ring 3) is not supported on this Unicorn library: " + what +
+        " refused, the user-mode self-test failed (" + x86_user_mode().failure + ")");
 }
 
 void X86Engine::triple_fault(const std::string& what) {

@@ -42,10 +42,21 @@
 //  - Synthetic timers (when the machine has them): the STIMER MSRs go
 //    through the MSR chain like the SynIC's; next_deadline() is this VP's
 //    earliest expiry.
+//  - User mode (ring 3): IRETQ and SYSRETQ to ring 3 are Unicorn's own;
+//    SYSCALL (UC_HOOK_INSN) and events taken in ring 3 change the CPL and
+//    the CS/SS caches through unicorn_x86_internals.h (SDM vol. 2B
+//    "SYSCALL"; vol. 3, 6.14). Without EFER.SCE or outside 64-bit mode
+//    SYSCALL is #UD; VMCALL at CPL > 0 is #UD (TLFS). When the user-mode
+//    self-test failed, the first ring-3 block, SYSCALL or event from ring 3
+//    ends the run with a guest fault naming the reason.
 //  - Monitor page (when the machine has a monitor): the trigger groups of
 //    the child-to-parent page are looked at each block boundary and newly
 //    set pending bits reported (emu/unicorn/monitor_trigger_watch.h).
-// Not supported: interrupts and exceptions in 32-bit or real mode (guests
+// Not supported: SYSCALL from compatibility mode (CSTAR), SYSENTER (not
+// advertised), a ring-3 OUT through the hypercall page when the guest's
+// kernel grants port 0xE6 (IOPL 3 or the TSS bitmap: it is then a
+// hypercall; without the grant it is the CPU's #GP), SMEP/SMAP (not
+// advertised), interrupts and exceptions in 32-bit or real mode (guests
 // that stay there run, but get none), the interrupt shadow after MOV SS
 // (interrupts are only taken at block boundaries and HLT anyway), APIC
 // relocation, exception error codes other than #GP's (Unicorn does not
@@ -140,6 +151,8 @@ class X86Engine final : public VpEngine, public unicorn::UnicornVpDebug {
   // moves RIP there; the hypercall page's OUT runs on to its `ret` by itself.
   void emulate_hypercall(std::uint64_t next, bool move_rip);
   bool handle_invalid_opcode();
+  void emulate_syscall();
+  void refuse_user_mode(const std::string& what);
   void handle_cpu_exception(std::uint32_t intno);
   bool deliver(const devices::X86Event& event);
   void fatal(std::string message);
@@ -206,6 +219,7 @@ class X86Engine final : public VpEngine, public unicorn::UnicornVpDebug {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> retranslate_;  // virtual blocks given new site hooks
   std::optional<std::uint64_t> hypercall_page_;
   ExceptionState exception_state_;
+  PrivilegeState privilege_;
 
   // PC platform: the ROM, an AP waiting for SIPI, and until the guest runs
   // 64-bit code, CS's base (linear = cs_base_ + RIP).

@@ -9,8 +9,8 @@
    landed, the code run), so a fault that is delivered but not architected
    (a stale translation, a wrong RIP) fails too, and each access must
    fault exactly once. A data read from the XD page must not fault.
-   Leaves out: the user bit (U/S) case, which needs ring 3 (the engine
-   cannot enter user mode yet: a separate issue), reserved-bit faults,
+   Leaves out: the user bit (U/S) case, taken from ring 3 in
+   pc_user_page_faults, reserved-bit faults,
    SMEP/SMAP and protection keys (not advertised). */
 #include "pc/pc_paging.h"
 

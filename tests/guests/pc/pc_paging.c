@@ -25,7 +25,8 @@ volatile u64 *paging_pte(u64 va) {
   u64 *table = root;
   for (int shift = 39; shift > 12; shift -= 9) {
     u64 *entry = &table[(va >> shift) & 511];
-    if (!(*entry & PTE_P)) *entry = (u64)new_table() | PTE_P | PTE_W;
+    /* U above the leaves: the last level alone decides (ring-3 tests). */
+    if (!(*entry & PTE_P)) *entry = (u64)new_table() | PTE_P | PTE_W | PTE_U;
     table = (u64 *)(*entry & PTE_ADDR);
   }
   return &table[(va >> 12) & 511];
@@ -39,7 +40,8 @@ void paging_map(u64 va, u64 pa, u64 flags) {
 void paging_init(void) {
   root = new_table();
   /* Page 0 too: the SIPI trampoline and the boot information live low. */
-  for (u64 pa = 0; pa < (u64)__pc_image_end; pa += PAGE_SIZE) *paging_pte(pa) = pa | PTE_P | PTE_W;
+  /* User-accessible, so ring-3 tests run the image's own code and data. */
+  for (u64 pa = 0; pa < (u64)__pc_image_end; pa += PAGE_SIZE) *paging_pte(pa) = pa | PTE_P | PTE_W | PTE_U;
   *paging_pte(XAPIC_PAGE) = XAPIC_PAGE | PTE_P | PTE_W | PTE_PCD;
   /* XD bits mean no-execute (without NXE they are reserved: #PF RSVD). */
   wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);

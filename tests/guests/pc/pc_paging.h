@@ -25,8 +25,8 @@
 #define EFER_NXE (1ul << 11)
 
 /* Replaces the boot map (2 MiB pages) with new tables of 4 KiB pages: the
-   image from 0 to its end, identity, and the xAPIC page; sets EFER.NXE and
-   loads CR3. */
+   image from 0 to its end, identity and user-accessible, and the xAPIC
+   page (supervisor); sets EFER.NXE and loads CR3. */
 void paging_init(void);
 /* The last-level entry for `va`, creating the tables above it. */
 volatile u64 *paging_pte(u64 va);

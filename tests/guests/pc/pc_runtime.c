@@ -83,12 +83,15 @@ struct __attribute__((packed)) tss64 {
   u16 reserved3, iomap_base;
 };
 
-#define GDT_TSS_FIRST 3
+#define GDT_TSS_FIRST 5
 static struct tss64 tss[MAX_VPS];
-/* Null, 64-bit code (0x08) and data (0x10) as pc_boot.S's, then a 16-byte
-   TSS descriptor per VP. */
-static u64 gdt[GDT_TSS_FIRST + 2 * MAX_VPS] __attribute__((aligned(16))) = {0, 0x00AF9A000000FFFFul,
-                                                                             0x00CF92000000FFFFul};
+/* Null, 64-bit code (0x08) and data (0x10) as pc_boot.S's, ring-3 data
+   (0x18) and 64-bit code (0x20) where SYSRET finds them (pc_user.h), then a
+   16-byte TSS descriptor per VP. */
+static u64 gdt[GDT_TSS_FIRST + 2 * MAX_VPS] __attribute__((aligned(16))) = {
+    0, 0x00AF9A000000FFFFul, 0x00CF92000000FFFFul, 0x00CFF2000000FFFFul, 0x00AFFA000000FFFFul};
+
+void pc_set_rsp0(u32 vp, u64 rsp0_top) { tss[vp].rsp[0] = rsp0_top; }
 
 void pc_load_tss(u32 vp, u64 ist1_top) {
   tss[vp].ist[0] = ist1_top;

@@ -16,9 +16,12 @@ void pc_bsp_main(u32 info);
 void pc_ap_main(u32 apic_id);
 
 /* Gives VP `vp` a 64-bit TSS whose IST1 is `ist1_top` (a stack's top) in
-   the runtime's GDT (the boot GDT's code and data selectors plus one TSS
-   descriptor per VP) and loads it (ltr). */
+   the runtime's GDT (the boot GDT's code and data selectors, ring-3 data
+   and code, and one TSS descriptor per VP) and loads it (ltr). */
 void pc_load_tss(u32 vp, u64 ist1_top);
+/* The stack the CPU switches to when an event is taken in ring 3 (TSS
+   RSP0); set before pc_load_tss or any time after. */
+void pc_set_rsp0(u32 vp, u64 rsp0_top);
 
 /* QEMU's hyperv-testdev at port 0x3000 (devices/pc/hyperv_test_device.h). */
 #define TESTDEV_PORT 0x3000
