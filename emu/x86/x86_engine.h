@@ -26,7 +26,10 @@
 //    right after an STI (its one-instruction shadow keeps `sti; hlt`
 //    safe). Exceptions Unicorn raises (INT n, #PF, ...) are delivered the
 //    same way from UC_HOOK_INTR.
-//  - xAPIC page at 0xFEE00000: uc_mmio_map to the LocalApic.
+//  - xAPIC page at 0xFEE00000: uc_mmio_map to the LocalApic. pc: the I/O
+//    APIC's page at 0xFEC00000 to the machine's IoApic (32-bit registers;
+//    narrower reads see bytes of one, narrower writes count at IOREGSEL
+//    only).
 //  - Port I/O: UC_HOOK_INSN IN/OUT to the machine's IoPortBus (the bare
 //    platform's debug console and exit ports, the pc platform's devices).
 //  - PC platform: the engine maps its PcFirmware ROM and starts through it
