@@ -102,6 +102,7 @@ void X86Machine::add_platform_devices() {
   auto serial = std::make_unique<Serial16550>(Serial16550::kCom1, [&host](std::uint32_t vp, char c) { host.console_write(vp, c); });
   // ISA IRQ 4 is I/O APIC pin 4 (the MADT has no override for it).
   serial->set_irq([ioapic = io_apic_.get()](bool level) { ioapic->set_line(Serial16550::kCom1Irq, level); });
+  serial_ = serial.get();
   add(Serial16550::kCom1, Serial16550::kPortCount, std::move(serial));
   add(IsaDebugExit::kPort, IsaDebugExit::kPortCount,
       std::make_unique<IsaDebugExit>([&host](std::uint32_t vp, std::uint32_t status) { host.guest_exit(vp, status); }));
@@ -119,6 +120,10 @@ void X86Machine::add_platform_devices() {
   auto pm = std::make_unique<AcpiPmDevice>(acpi::PmLayout{}, [&host](std::uint32_t vp) { host.guest_exit(vp, 0); });
   pm->attach(io_);
   devices_.push_back(std::move(pm));
+}
+
+std::size_t X86Machine::console_input(std::span<const std::uint8_t> bytes) {
+  return serial_ != nullptr ? serial_->receive(bytes) : 0;
 }
 
 std::unique_ptr<VpEngine> X86Machine::make_engine(const EngineConfig& config) {

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "cpu_hooks/register_owner.h"
@@ -53,6 +54,8 @@ class X86Machine final : public ArchMachine {
   // The pc platform's I/O APIC (MMIO at ioapic::kDefaultBase; nullptr on
   // the bare platform). Thread-safe.
   devices::IoApic* io_apic() { return io_apic_.get(); }
+  // pc: bytes for COM1's receiver (thread-safe). Returns how many it took.
+  std::size_t console_input(std::span<const std::uint8_t> bytes) override;
   // Port I/O: the platform's devices (thread-safe once running).
   const devices::IoPortBus& io() const { return io_; }
   // The engine about to call into the hypervisor, so the hypercall page
@@ -69,6 +72,7 @@ class X86Machine final : public ArchMachine {
   X86Hypervisor hv_;
   devices::ApicBus bus_;
   std::unique_ptr<devices::IoApic> io_apic_;  // pc
+  devices::Serial16550* serial_ = nullptr;    // pc: COM1, in devices_
   std::vector<std::unique_ptr<devices::LocalApic>> apics_;
   std::unique_ptr<devices::ApicMsrHandler> apic_msrs_;
   std::optional<std::uint64_t> hypercall_page_;
