@@ -196,9 +196,10 @@ class X86Engine final : public VpEngine {
 
   static constexpr std::uint64_t kNoBlock = ~std::uint64_t{0};
   std::unordered_set<std::uint64_t> scanned_blocks_;
-  std::array<std::uint64_t, 1024> recent_blocks_ = make_recent_blocks();
-  static constexpr std::array<std::uint64_t, 1024> make_recent_blocks() {
-    std::array<std::uint64_t, 1024> a{};
+  static constexpr std::size_t kRecentBlocks = 4096;
+  std::array<std::uint64_t, kRecentBlocks> recent_blocks_ = make_recent_blocks();
+  static constexpr std::array<std::uint64_t, kRecentBlocks> make_recent_blocks() {
+    std::array<std::uint64_t, kRecentBlocks> a{};
     a.fill(kNoBlock);
     return a;
   }
