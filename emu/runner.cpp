@@ -66,6 +66,8 @@ constexpr std::uint64_t kMaxPcMemory = 3ull << 30;  // below the firmware, APIC 
 // deadlock (deterministic mode knows it exactly: the executor ran dry).
 constexpr auto kThreadedIdleLimit = std::chrono::milliseconds(500);
 constexpr auto kHostNap = std::chrono::milliseconds(20);
+// Console input: how often a halted partition looks for typed input.
+constexpr auto kInputNap = std::chrono::milliseconds(2);
 // Threaded mode: how often the watcher looks for a halted partition whose
 // clock can jump to the next deadline.
 constexpr auto kThreadedWatchPeriod = std::chrono::milliseconds(2);
@@ -138,6 +140,7 @@ struct Runner::Impl final : EngineHost {
   // false when there is none (a deadlock) or the run cannot progress.
   bool jump_to_next_deadline();
   void sleep_until_host(std::uint64_t deadline);
+  bool wait_for_input(std::uint64_t seen);
 
   // ---- Debugger (options.gdb); the state below is guarded by debug_mutex ----
   struct DebugTarget;
@@ -483,6 +486,13 @@ Runner::Impl::~Impl() {
 
 void Runner::Impl::console_write(std::uint32_t vp, char c) {
   std::lock_guard lock(console_mutex);
+  if (options.console_input) {
+    // A terminal's byte stream: the prompt has no newline.
+    std::ostream& out = options.console ? *options.console : std::cout;
+    out.put(c);
+    out.flush();
+    return;
+  }
   if (vp >= console_lines.size()) return;
   std::string& line = console_lines[vp];
   if (c != '\n') {
@@ -883,6 +893,25 @@ bool Runner::Impl::jump_to_next_deadline() {
   return !timed_out();
 }
 
+// Console input, every VP halted since `activity` read `seen`: wait for a
+// wake-up (typed input), the next deadline, the end or the timeout. A
+// virtual clock jumps to a deadline as without input; the wait in host
+// time is for the host clock, or for input when no deadline is left.
+bool Runner::Impl::wait_for_input(std::uint64_t seen) {
+  const auto deadline = next_deadline();
+  if (deadline && !host_time) return jump_to_next_deadline();
+  for (;;) {
+    if (done.load(std::memory_order_acquire) || timed_out()) return false;
+    if (activity.load() != seen) break;
+    if (deadline && host_time && host_time->now() >= *deadline) break;
+    std::this_thread::sleep_for(kInputNap);
+  }
+  if (host_time) clock.advance_to(host_time->now());
+  activity.fetch_add(1, std::memory_order_relaxed);
+  fire_due();
+  return !timed_out();
+}
+
 // Host-clock mode, every VP halted: wait in host time for reference time
 // `deadline`, in short naps so a finish or the timeout ends the wait.
 void Runner::Impl::sleep_until_host(std::uint64_t deadline) {
@@ -905,10 +934,11 @@ RunResult Runner::Impl::run() {
     // The executor runs dry exactly when every VP is halted with nothing
     // pending: sleep (in virtual time) until the next deadline.
     for (;;) {
+      const std::uint64_t seen = activity.load();
       deterministic->run_until_idle();
       if (done.load()) break;
       if (debug_hold_wait()) continue;  // the debugger holds the machine: no clock jump
-      if (!jump_to_next_deadline()) break;
+      if (!(options.console_input ? wait_for_input(seen) : jump_to_next_deadline())) break;
     }
   } else {
     std::unique_lock lock(done_mutex);
@@ -934,7 +964,9 @@ RunResult Runner::Impl::run() {
       }
       if (!all_parked || now_activity != last_activity) idle_since = std::chrono::steady_clock::now();
       last_activity = now_activity;
-      if (!timed_out() && all_parked && std::chrono::steady_clock::now() - idle_since > kThreadedIdleLimit) {
+      // Typed input may still wake a VP.
+      if (!timed_out() && all_parked && !options.console_input &&
+          std::chrono::steady_clock::now() - idle_since > kThreadedIdleLimit) {
         finish(RunOutcome::deadlock, 0, "every VP is halted and nothing happened for 500 ms");
       }
       lock.lock();
@@ -993,5 +1025,6 @@ void Runner::remove_deadline_sources() {
 RamGuestMemory& Runner::memory() { return impl_->ram; }
 RunResult Runner::run() { return impl_->run(); }
 void Runner::stop() { impl_->finish(RunOutcome::host_error, 0, "stopped"); }
+std::size_t Runner::console_input(std::span<const std::uint8_t> bytes) { return impl_->machine->console_input(bytes); }
 
 }  // namespace softsynic::emu

@@ -29,8 +29,9 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
-#include <optional>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,6 +75,14 @@ struct RunnerOptions {
   // replays only where the guest did not depend on timing.
   bool host_clock = false;
   std::ostream* console = nullptr;   // guest console bytes; nullptr: std::cout
+  // The host types at the guest's console (console_input() from another
+  // thread; the pc platform's COM1). The console output is then a byte
+  // stream, flushed byte by byte (prompts without a newline show, "\r"
+  // stays), instead of one whole line per VP. With every VP halted the run
+  // waits for input in host time, never ending as a deadlock: until the
+  // next deadline with the host clock (a wake-up ends the wait early), for
+  // good when there is none. Not deterministic.
+  bool console_input = false;
   std::ostream* log = nullptr;       // one readable line per SynIC event; nullptr: no log
   // One line the first time the guest touches each MSR, port or hypercall
   // code the machine does not model ("vp0: unhandled port read 0x61");
@@ -158,6 +167,11 @@ class Runner {
 
   RunResult run();
   void stop();  // thread-safe: ends run() with host_error "stopped"
+  // Thread-safe: bytes typed at the guest's console (the pc platform's
+  // COM1 receiver; see RunnerOptions::console_input). Returns how many the
+  // machine took: fewer when its input backlog is full (try the rest
+  // later), 0 on a platform without console input.
+  std::size_t console_input(std::span<const std::uint8_t> bytes);
 
  private:
   struct Impl;

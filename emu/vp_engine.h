@@ -21,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -245,13 +246,18 @@ class VpEngine {
 
 // One per partition: the hypervisor objects every VP shares (x86-64: the
 // X86Hypervisor, the APIC bus; ARM64: the Arm64Hypervisor) and the engine
-// factory. Set-up only: used before any VP runs, on the runner's thread.
+// factory. Set-up only: used before any VP runs, on the runner's thread;
+// console_input() is the exception.
 class ArchMachine {
  public:
   virtual ~ArchMachine() = default;
   virtual Arch arch() const = 0;
   // Creates VP config.vp_index's engine (each index once, in order).
   virtual std::unique_ptr<VpEngine> make_engine(const EngineConfig& config) = 0;
+  // Thread-safe, while the run goes on: bytes typed at the guest's console
+  // (the pc platform's COM1 receiver). Returns how many the machine took;
+  // 0 where the platform has no console input.
+  virtual std::size_t console_input(std::span<const std::uint8_t> /*bytes*/) { return 0; }
 };
 
 // Throw std::invalid_argument for a bad configuration (unknown feature

@@ -14,8 +14,10 @@
 // The APIC timer counts in reference time once set_time_source() gave the
 // clock (devices/apic/apic_timer.h: one-shot and periodic; without a clock
 // the registers are only stored and the current count reads 0).
-// Not modelled: TSC-deadline mode, NMI/SMI/ExtINT delivery (ignored), level-triggered EOI broadcast to an
-// I/O APIC, APR (reads 0), focus processor checking. Lowest-priority IPIs go
+// The EOI of a level-triggered vector (TMR set) is broadcast on the ApicBus
+// to the I/O APICs (devices/apic/io_apic.h); directed EOI is not offered.
+// Not modelled: TSC-deadline mode, NMI/SMI/ExtINT delivery (ignored),
+// APR (reads 0), focus processor checking. Lowest-priority IPIs go
 // to the first matching APIC. Fixed interrupts that arrive while the APIC is
 // software- or globally disabled are discarded, as on hardware.
 //

@@ -11,7 +11,7 @@
 // (PM1 control registers), 4.8.3.7 (sleep control and status registers of
 // hardware-reduced ACPI).
 // Not covered: RSDT, the PM timer, GPE blocks, 64-bit (x2APIC) MADT
-// entries, IOAPIC and interrupt source override entries.
+// entries, NMI source and local APIC NMI entries.
 #pragma once
 
 #include <cstddef>
@@ -94,13 +94,26 @@ inline constexpr std::size_t kSignature = 0, kLength = 4, kVersion = 32;
 inline constexpr char kMadtSignature[] = "APIC";
 inline constexpr std::uint8_t kMadtRevision = 5;  // ACPI 6.3
 inline constexpr std::uint32_t kLocalApicAddress = 0xFEE0'0000;
-inline constexpr std::uint32_t kMadtFlagPcatCompat = 1u << 0;  // left clear: no 8259 pair to mask
+inline constexpr std::uint32_t kMadtFlagPcatCompat = 1u << 0;  // the 8259s are there too
 namespace madt {
 inline constexpr std::size_t kLocalApicAddress = 36, kFlags = 40, kEntries = 44;
 }
 inline constexpr std::uint8_t kMadtTypeLocalApic = 0;
 inline constexpr std::size_t kMadtLocalApicLength = 8;
 inline constexpr std::uint32_t kMadtLocalApicEnabled = 1u << 0;
+// I/O APIC (5.2.12.3): type, length, ID, reserved, address (4), GSI base (4).
+inline constexpr std::uint8_t kMadtTypeIoApic = 1;
+inline constexpr std::size_t kMadtIoApicLength = 12;
+inline constexpr std::uint32_t kIoApicAddress = 0xFEC0'0000;
+// Interrupt source override (5.2.12.5): type, length, bus (0: ISA), source
+// (the ISA IRQ), GSI (4), MPS INTI flags (2): polarity bits 0-1, trigger
+// mode bits 2-3 (0: conforms to the bus; 1: active high / edge; 3: active
+// low / level).
+inline constexpr std::uint8_t kMadtTypeInterruptOverride = 2;
+inline constexpr std::size_t kMadtInterruptOverrideLength = 10;
+inline constexpr std::uint16_t kMpsIntiConforms = 0;
+inline constexpr std::uint16_t kMpsIntiActiveHigh = 1;
+inline constexpr std::uint16_t kMpsIntiLevel = 3u << 2;
 inline constexpr std::uint32_t kMaxXapicVps = 255;  // 8-bit APIC IDs; 0xFF is the broadcast ID
 
 // --- DSDT (5.2.11.1) ------------------------------------------------------------

@@ -15,7 +15,15 @@
 // the 8259s. Either way no SCI is ever raised (no fixed or GPE events).
 //
 // MADT: one enabled xAPIC entry per VP (processor UID and APIC ID = VP
-// index), LAPIC at 0xFEE00000, no IOAPIC, PCAT_COMPAT clear.
+// index), LAPIC at 0xFEE00000, then unless `io_apic` is cleared one I/O
+// APIC (ID `io_apic_id`, 0xFEC00000, GSI base 0: ISA IRQ n is GSI n) with
+// the interrupt source overrides of a PC: IRQ 0 on GSI 2 (the 8254 timer's
+// customary pin; there is none here) and, with a full FADT, the SCI on
+// GSI 9 level-triggered, active high (without it Linux takes the SCI as
+// active low, and an idle pin would be asserted for good). PCAT_COMPAT is
+// set with a full FADT (the 8259s are part of that PC; Linux then believes
+// in the 16 ISA IRQs without probing the PICs) and clear when
+// hardware-reduced.
 // DSDT: \_SB.VMBS with _HID "VMBUS" (what Linux's hv_vmbus matches), _UID 0
 // and a _CRS that hv_vmbus walks: it must exist (a missing _CRS fails the
 // probe); on x86 the bus interrupt is the fixed Hyper-V callback vector, so
@@ -48,6 +56,8 @@ struct PcAcpiConfig {
     std::uint64_t size = 0;
   };
   std::optional<Range> vmbus_mmio;         // a QWordMemory in the VMBus _CRS
+  bool io_apic = true;                     // clear: no I/O APIC or override entries
+  std::uint8_t io_apic_id = 0;             // 0..15
 };
 
 // One table inside the image.

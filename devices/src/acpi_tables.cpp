@@ -4,6 +4,7 @@
 #include <cstring>
 #include <numeric>
 #include <stdexcept>
+#include <vector>
 
 #include "devices/pc/aml_builder.h"
 
@@ -72,17 +73,47 @@ Bytes build_dsdt(const PcAcpiConfig& config) {
 }
 
 Bytes build_madt(const PcAcpiConfig& config) {
-  Bytes t = new_table(acpi::kMadtSignature, acpi::madt::kEntries + config.vp_count * acpi::kMadtLocalApicLength,
-                      acpi::kMadtRevision);
+  struct Override {
+    std::uint8_t irq;
+    std::uint32_t gsi;
+    std::uint16_t flags;
+  };
+  std::vector<Override> overrides;
+  if (config.io_apic) {
+    overrides.push_back({0, 2, acpi::kMpsIntiConforms});
+    if (!config.hardware_reduced) overrides.push_back({static_cast<std::uint8_t>(acpi::kSciIrq), acpi::kSciIrq,
+                                                       acpi::kMpsIntiActiveHigh | acpi::kMpsIntiLevel});
+  }
+  const std::size_t length = acpi::madt::kEntries + config.vp_count * acpi::kMadtLocalApicLength +
+                             (config.io_apic ? acpi::kMadtIoApicLength : 0) +
+                             overrides.size() * acpi::kMadtInterruptOverrideLength;
+  Bytes t = new_table(acpi::kMadtSignature, length, acpi::kMadtRevision);
   put(t, acpi::madt::kLocalApicAddress, acpi::kLocalApicAddress, 4);
-  put(t, acpi::madt::kFlags, 0, 4);  // no PCAT_COMPAT: there are no 8259s to mask
-  for (std::uint32_t vp = 0; vp < config.vp_count; ++vp) {
-    const std::size_t e = acpi::madt::kEntries + vp * acpi::kMadtLocalApicLength;
+  put(t, acpi::madt::kFlags, config.hardware_reduced ? 0 : acpi::kMadtFlagPcatCompat, 4);
+  std::size_t e = acpi::madt::kEntries;
+  for (std::uint32_t vp = 0; vp < config.vp_count; ++vp, e += acpi::kMadtLocalApicLength) {
     t[e] = acpi::kMadtTypeLocalApic;
     t[e + 1] = acpi::kMadtLocalApicLength;
     t[e + 2] = static_cast<std::uint8_t>(vp);  // processor UID
     t[e + 3] = static_cast<std::uint8_t>(vp);  // APIC ID: the platform's is the VP index
     put(t, e + 4, acpi::kMadtLocalApicEnabled, 4);
+  }
+  if (config.io_apic) {
+    t[e] = acpi::kMadtTypeIoApic;
+    t[e + 1] = acpi::kMadtIoApicLength;
+    t[e + 2] = config.io_apic_id;
+    put(t, e + 4, acpi::kIoApicAddress, 4);
+    put(t, e + 8, 0, 4);  // GSI base
+    e += acpi::kMadtIoApicLength;
+  }
+  for (const Override& o : overrides) {
+    t[e] = acpi::kMadtTypeInterruptOverride;
+    t[e + 1] = acpi::kMadtInterruptOverrideLength;
+    t[e + 2] = 0;  // ISA
+    t[e + 3] = o.irq;
+    put(t, e + 4, o.gsi, 4);
+    put(t, e + 8, o.flags, 2);
+    e += acpi::kMadtInterruptOverrideLength;
   }
   finish_table(t);
   return t;
@@ -199,6 +230,7 @@ AcpiTables build_pc_acpi(const PcAcpiConfig& config, std::uint64_t base_gpa) {
   if (base_gpa % acpi::kRsdpAlignment != 0) throw std::invalid_argument("acpi: table base must be 16-byte aligned");
   // The image is a few KiB; a base this close to the top would wrap.
   if (base_gpa > ~std::uint64_t{0} - kMaxImageSize) throw std::invalid_argument("acpi: tables pass the end of the address space");
+  if (config.io_apic_id > 15) throw std::invalid_argument("acpi: I/O APIC IDs have 4 bits");
   if (config.pm.s5_sleep_type > acpi::kSlpTypMask) throw std::invalid_argument("acpi: S5 sleep type above 7");
 
   // Sizes first (the FADT and XSDT hold addresses of the tables after them).

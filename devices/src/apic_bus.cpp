@@ -42,15 +42,24 @@ bool ApicBus::deliver(LocalApic& target, IcrReg icr) {
 
 unsigned ApicBus::send(const LocalApic& source, IcrReg icr) const {
   const bool x2 = source.x2apic_.load(std::memory_order_relaxed);
-  const std::uint32_t destination = x2 ? icr.x2apic_destination() : icr.xapic_destination();
+  return deliver_to_selected(&source, icr, x2 ? icr.x2apic_destination() : icr.xapic_destination());
+}
+
+unsigned ApicBus::send_message(IcrReg icr) const {
+  return deliver_to_selected(nullptr, icr.with_shorthand(DestinationShorthand::none), icr.xapic_destination());
+}
+
+// `source` is the sending local APIC for the shorthands (nullptr: an I/O
+// APIC's message, which has none).
+unsigned ApicBus::deliver_to_selected(const LocalApic* source, IcrReg icr, std::uint32_t destination) const {
   const bool lowest = icr.delivery_mode() == DeliveryMode::lowest_priority;
   unsigned reached = 0;
   for (LocalApic* target : apics_) {
     bool selected = false;
     switch (icr.shorthand()) {
-      case DestinationShorthand::self: selected = target == &source; break;
+      case DestinationShorthand::self: selected = target == source; break;
       case DestinationShorthand::all_including_self: selected = true; break;
-      case DestinationShorthand::all_excluding_self: selected = target != &source; break;
+      case DestinationShorthand::all_excluding_self: selected = target != source; break;
       default: selected = target->matches_destination(destination, icr.logical()); break;
     }
     if (selected && deliver(*target, icr)) {
@@ -59,6 +68,14 @@ unsigned ApicBus::send(const LocalApic& source, IcrReg icr) const {
     }
   }
   return reached;
+}
+
+void ApicBus::add_eoi_listener(std::function<void(std::uint8_t)> listener) {
+  eoi_listeners_.push_back(std::move(listener));
+}
+
+void ApicBus::broadcast_eoi(std::uint8_t vector) const {
+  for (const auto& listener : eoi_listeners_) listener(vector);
 }
 
 }  // namespace softsynic::devices

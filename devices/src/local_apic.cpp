@@ -193,6 +193,10 @@ void LocalApic::eoi() {
   const auto v = isr_.highest();
   if (!v) return;
   isr_.clear(*v);
+  // A level-triggered vector's EOI goes to the I/O APICs (their remote IRR).
+  // Directed EOI is not offered (version bit 24 clear), so SVR bit 12 does
+  // not suppress the broadcast.
+  if (tmr_.test(*v) && bus_ != nullptr) bus_->broadcast_eoi(*v);
   if (on_eoi_) on_eoi_(*v);
 }
 

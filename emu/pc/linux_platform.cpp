@@ -21,9 +21,11 @@ LinuxStart load_linux(const std::string& kernel_path, const std::string& initrd_
                       std::uint64_t ram_bytes, std::uint32_t vp_count, const std::string& command_line) {
   devices::PcAcpiConfig acpi;
   acpi.vp_count = vp_count;
-  // What a generation-2 Hyper-V guest sees where Linux cares: no legacy
-  // timer or interrupt controllers to probe (docs/LINUX_GUEST.md).
-  acpi.hardware_reduced = true;
+  // A full FADT, an I/O APIC and PCAT_COMPAT, as on a generation-1 Hyper-V
+  // guest: Linux's 8250 driver takes COM1's interrupt as ISA IRQ 4, a
+  // number that exists only on a PC with legacy IRQs (a hardware-reduced
+  // machine has none; docs/PC_PLATFORM.md).
+  acpi.hardware_reduced = false;
   acpi.cmos_rtc_present = true;  // devices/pc/cmos_rtc.h
   const devices::AcpiTables tables = devices::build_pc_acpi(acpi, kAcpiTablesGpa);
   if (!ram.write(kAcpiTablesGpa, std::as_bytes(std::span(tables.bytes)))) {

@@ -2,8 +2,9 @@
 // (devices/pc/acpi_tables.h) at kAcpiTablesGpa, inside the legacy BIOS hole
 // that the e820 map reserves, and the kernel loaded by its boot protocol
 // (emu/pc/linux_boot.h) with the RSDP, the command line and the initrd.
-// The FADT is hardware-reduced: no PIT, PIC, CMOS RTC or SCI is assumed,
-// and power-off is the sleep control register (devices/pc/acpi_pm_device.h).
+// The FADT is full (PM1a blocks, SCI 9; power-off through PM1a_CNT,
+// devices/pc/acpi_pm_device.h) and the MADT has the I/O APIC with
+// PCAT_COMPAT, so ISA IRQs (COM1's 4) exist and reach the I/O APIC.
 // Not supported: RAM above 4 GiB (the loader's limit).
 #pragma once
 

@@ -12,14 +12,18 @@
 // 120 host error (bad image, bad option value), 121 guest fault, 122
 // deadlock, 123 triple fault, 124 timeout, 125 the guest reported a crash
 // (x86 CRASH_CTL), 2 usage error.
+#include <unistd.h>
+
+#include <atomic>
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <optional>
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,6 +36,7 @@
 #include "emu/gdb/server.h"
 #include "emu/host_ports.h"
 #include "emu/runner.h"
+#include "emu/tools/console_input.h"
 #ifdef SOFTSYNIC_RUN_HAVE_VMBUS
 #include <memory>
 
@@ -78,7 +83,13 @@ void usage(std::FILE* to) {
                "  --slice-blocks N        blocks per scheduling slice (default 20000)\n"
                "  --threads N             run VP strands on N host threads (default 0: deterministic)\n"
                "  --clock virtual|host    reference time: one 100 ns tick per executed block (default,\n"
-               "                          deterministic) or the host's steady clock (interactive)\n"
+               "                          deterministic) or the host's steady clock (interactive; the\n"
+               "                          default with serial input)\n"
+               "  --serial-input auto|stdin|none\n"
+               "                          pc: stdin to COM1 (auto, the default: when stdin and\n"
+               "                          stdout are terminals; stdin goes into raw mode, Ctrl-A x\n"
+               "                          quits, Ctrl-A h lists the keys). The console output is\n"
+               "                          then a byte stream\n"
                "  --device vmbus-echo     attach the VMBus host with the echo device (docs/VMBUS.md)\n"
                "  --device vmbus-ic       the same with the integration components: heartbeat,\n"
                "                          shutdown, time sync\n"
@@ -167,6 +178,7 @@ struct Choice {
 constexpr const char* kPlatforms[] = {"bare", "pc", nullptr};
 constexpr const char* kClocks[] = {"virtual", "host", nullptr};
 constexpr const char* kDevices[] = {"vmbus-echo", "vmbus-ic", nullptr};
+constexpr const char* kSerialInputs[] = {"auto", "stdin", "none", nullptr};
 
 const std::string& single(const std::vector<std::string>& values) {
   return po::validators::get_single_string(values);
@@ -304,7 +316,8 @@ int main(int argc, char** argv) {
     ("threads", arg<Number<0, 64>>())
     ("clock", arg<Choice<kClocks>>())
     ("gdb", arg<GdbEndpoint>())
-    ("gdb-wait", flag());
+    ("gdb-wait", flag())
+    ("serial-input", arg<Choice<kSerialInputs>>());
 #ifdef SOFTSYNIC_RUN_HAVE_VMBUS
   described.add_options()
     ("device", arg<Choice<kDevices>>())
@@ -394,6 +407,21 @@ int main(int argc, char** argv) {
     return kUsageError;
   }
   if (pc) options.image = kernel;
+  // Serial input: stdin to COM1. auto takes an interactive session only,
+  // stdin and stdout both terminals: a script that runs softsynic-run from
+  // a terminal but reads its output keeps the deterministic run.
+  const std::string serial_input = vm.count("serial-input") != 0 ? vm["serial-input"].as<Choice<kSerialInputs>>().value : "auto";
+  const bool interactive = isatty(STDIN_FILENO) != 0 && isatty(STDOUT_FILENO) != 0;
+  if (serial_input == "stdin" && !pc) {
+    std::fprintf(stderr, "softsynic-run: --serial-input stdin goes with --platform pc (COM1)\n");
+    return kUsageError;
+  }
+  const bool console_input = pc && (serial_input == "stdin" || (serial_input == "auto" && interactive));
+  if (console_input) {
+    options.console_input = true;
+    // Typing happens in host time; an idle guest waiting for it should too.
+    if (vm.count("clock") == 0) options.host_clock = true;
+  }
   if (options.image.empty()) {
     usage(stderr);
     return kUsageError;
@@ -465,7 +493,28 @@ int main(int argc, char** argv) {
                    static_cast<unsigned>(runner.gdb_port()), options.gdb_wait ? ", waiting for gdb" : "");
       std::fflush(stderr);
     }
+    // Console input from stdin while the run goes on; a terminal in raw
+    // mode until then. Ctrl-A x stops the run.
+    std::atomic<bool> quit{false};
+    std::optional<softsynic::emu::tools::TerminalRawMode> raw;
+    std::optional<softsynic::emu::tools::ConsoleInput> input;
+    if (console_input) {
+      raw.emplace(STDIN_FILENO);
+      input.emplace(
+          STDIN_FILENO, raw->active(), [&runner](std::span<const std::uint8_t> bytes) { return runner.console_input(bytes); },
+          [&runner, &quit] {
+            quit.store(true);
+            runner.stop();
+          });
+    }
     softsynic::emu::RunResult result = runner.run();
+    input.reset();
+    raw.reset();
+    if (quit.load()) {
+      runner.remove_deadline_sources();
+      std::fprintf(stderr, "softsynic-run: quit from the console (Ctrl-A x)\n");
+      return 0;
+    }
     // The VMBus host goes before the runner: stop the runner's threads from
     // asking it for deadlines first.
     runner.remove_deadline_sources();

@@ -13,8 +13,6 @@ constexpr std::uint64_t kTriggerBytes = kMonitorGroupCount * sizeof(std::uint64_
 static_assert(kMonitorGroupCount == 4);
 }  // namespace
 
-bool MonitorTriggerWatch::stale() const { return !synced_ || pages_->generation() != generation_; }
-
 void MonitorTriggerWatch::resync() {
   synced_ = true;
   generation_ = pages_->generation();

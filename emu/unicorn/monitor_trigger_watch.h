@@ -29,14 +29,13 @@
 #include <optional>
 #include <utility>
 
+#include "emu/monitor_page_watch.h"
+
 namespace softsynic {
 class GuestMemory;
 class MonitorAccess;
 }  // namespace softsynic
 
-namespace softsynic::emu {
-class MonitorPageWatch;
-}
 
 namespace softsynic::emu::unicorn {
 
@@ -68,7 +67,7 @@ class MonitorTriggerWatch {
   void slice_start();
 
  private:
-  bool stale() const;
+  bool stale() const { return !synced_ || pages_->generation() != generation_; }
   void resync();
   std::uint32_t load_pending(std::size_t group) const {
     // The guest's CPU may store concurrently (threaded mode).

@@ -30,6 +30,8 @@ constexpr std::uint8_t kInvalidOpcodeVector = 6;
 constexpr std::uint64_t kHypercallOutLength = 2;  // `out imm8, eax`
 constexpr std::uint32_t kTscAuxMsr = 0xC000'0103;
 constexpr std::uint64_t kXapicSize = 0x1000;
+constexpr std::uint32_t kThermalPowerLeaf = 6;
+constexpr std::uint32_t kCpuid6Arat = 1u << 2;
 constexpr std::uint64_t kXapicEoiOffset = 0xB0;
 constexpr std::uint64_t kXapicTimerInitialOffset = 0x380;
 
@@ -37,6 +39,12 @@ std::string hex(std::uint64_t v) {
   char buf[24];
   std::snprintf(buf, sizeof buf, "%#" PRIx64, v);
   return buf;
+}
+
+// A read of `size` bytes at `offset` from a 32-bit register `reg`.
+std::uint64_t register_bytes(std::uint32_t reg, std::uint64_t offset, unsigned size) {
+  const std::uint64_t value = reg >> (8 * (offset & 3));
+  return size >= 4 ? value : value & ((std::uint64_t{1} << (8 * size)) - 1);
 }
 
 bool is_vmcall(const std::uint8_t* b) { return b[0] == 0x0F && b[1] == 0x01 && (b[2] == 0xC1 || b[2] == 0xD9); }
@@ -89,6 +97,10 @@ struct X86Engine::Hooks {
     auto leaf = static_cast<std::uint32_t>(e.regs_.get(X86Reg::rax));
     auto subleaf = static_cast<std::uint32_t>(e.regs_.get(X86Reg::rcx));
     auto r = e.machine_.hypervisor().cpuid(leaf, subleaf);
+    // Leaf 6: ARAT (the APIC timer always runs: it counts reference time
+    // whatever the CPU does), which tells Linux it needs no PIT. Unicorn's
+    // qemu64 model has nothing else in this leaf.
+    if (!r && leaf == kThermalPowerLeaf) r = CpuidResult{kCpuid6Arat, 0, 0, 0};
     if (!r) return 0;  // Unicorn's own leaf
     e.regs_.set(X86Reg::rax, r->eax);
     e.regs_.set(X86Reg::rbx, r->ebx);
@@ -144,10 +156,17 @@ struct X86Engine::Hooks {
     return false;
   }
   static std::uint64_t apic_read(uc_engine*, std::uint64_t offset, unsigned size, void* user) {
-    X86Engine& e = self(user);
-    std::uint32_t reg = e.apic_.mmio_read(static_cast<std::uint32_t>(offset & ~std::uint64_t{3}));
-    std::uint64_t value = reg >> (8 * (offset & 3));
-    return size >= 4 ? value : value & ((std::uint64_t{1} << (8 * size)) - 1);
+    return register_bytes(self(user).apic_.mmio_read(static_cast<std::uint32_t>(offset & ~std::uint64_t{3})), offset, size);
+  }
+  // The I/O APIC's registers are 32-bit; a narrower read sees the bytes of
+  // the selected one, a narrower write counts only at IOREGSEL.
+  static std::uint64_t io_apic_read(uc_engine*, std::uint64_t offset, unsigned size, void* user) {
+    devices::IoApic& io_apic = *self(user).machine_.io_apic();
+    return register_bytes(io_apic.mmio_read(static_cast<std::uint32_t>(offset & ~std::uint64_t{3})), offset, size);
+  }
+  static void io_apic_write(uc_engine*, std::uint64_t offset, unsigned size, std::uint64_t value, void* user) {
+    if (size < 4 && offset != devices::ioapic::kRegSelOffset) return;
+    self(user).machine_.io_apic()->mmio_write(static_cast<std::uint32_t>(offset), static_cast<std::uint32_t>(value));
   }
   static void apic_write(uc_engine*, std::uint64_t offset, unsigned, std::uint64_t value, void* user) {
     X86Engine& e = self(user);
@@ -250,6 +269,11 @@ void X86Engine::install_hooks() {
                  "unmapped-memory hook");
   unicorn::check(uc_mmio_map(uc, kXapicBase, kXapicSize, &Hooks::apic_read, this, &Hooks::apic_write, this),
                  "xAPIC MMIO");
+  if (machine_.io_apic() != nullptr) {
+    unicorn::check(uc_mmio_map(uc, devices::ioapic::kDefaultBase, devices::ioapic::kMmioSize, &Hooks::io_apic_read,
+                               this, &Hooks::io_apic_write, this),
+                   "I/O APIC MMIO");
+  }
 }
 
 X86PagingState X86Engine::paging_state() const {

@@ -26,7 +26,10 @@
 //    right after an STI (its one-instruction shadow keeps `sti; hlt`
 //    safe). Exceptions Unicorn raises (INT n, #PF, ...) are delivered the
 //    same way from UC_HOOK_INTR.
-//  - xAPIC page at 0xFEE00000: uc_mmio_map to the LocalApic.
+//  - xAPIC page at 0xFEE00000: uc_mmio_map to the LocalApic. pc: the I/O
+//    APIC's page at 0xFEC00000 to the machine's IoApic (32-bit registers;
+//    narrower reads see bytes of one, narrower writes count at IOREGSEL
+//    only).
 //  - Port I/O: UC_HOOK_INSN IN/OUT to the machine's IoPortBus (the bare
 //    platform's debug console and exit ports, the pc platform's devices).
 //  - PC platform: the engine maps its PcFirmware ROM and starts through it
@@ -209,9 +212,10 @@ class X86Engine final : public VpEngine, public unicorn::UnicornVpDebug {
 
   static constexpr std::uint64_t kNoBlock = ~std::uint64_t{0};
   std::unordered_set<std::uint64_t> scanned_blocks_;
-  std::array<std::uint64_t, 1024> recent_blocks_ = make_recent_blocks();
-  static constexpr std::array<std::uint64_t, 1024> make_recent_blocks() {
-    std::array<std::uint64_t, 1024> a{};
+  static constexpr std::size_t kRecentBlocks = 4096;
+  std::array<std::uint64_t, kRecentBlocks> recent_blocks_ = make_recent_blocks();
+  static constexpr std::array<std::uint64_t, kRecentBlocks> make_recent_blocks() {
+    std::array<std::uint64_t, kRecentBlocks> a{};
     a.fill(kNoBlock);
     return a;
   }

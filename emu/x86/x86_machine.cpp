@@ -10,7 +10,6 @@
 #include "devices/pc/hyperv_test_device.h"
 #include "devices/pc/legacy_pc_ports.h"
 #include "devices/pc/pci_config_ports.h"
-#include "devices/pc/serial_16550.h"
 #include "emu/x86/debug_ports.h"
 #include "emu/x86/x86_boot.h"
 #include "emu/x86/x86_engine.h"
@@ -99,8 +98,12 @@ void X86Machine::add_platform_devices() {
     return;
   }
   using namespace devices;
-  add(Serial16550::kCom1, Serial16550::kPortCount,
-      std::make_unique<Serial16550>(Serial16550::kCom1, [&host](std::uint32_t vp, char c) { host.console_write(vp, c); }));
+  io_apic_ = std::make_unique<IoApic>(bus_);
+  auto serial = std::make_unique<Serial16550>(Serial16550::kCom1, [&host](std::uint32_t vp, char c) { host.console_write(vp, c); });
+  // ISA IRQ 4 is I/O APIC pin 4 (the MADT has no override for it).
+  serial->set_irq([ioapic = io_apic_.get()](bool level) { ioapic->set_line(Serial16550::kCom1Irq, level); });
+  serial_ = serial.get();
+  add(Serial16550::kCom1, Serial16550::kPortCount, std::move(serial));
   add(IsaDebugExit::kPort, IsaDebugExit::kPortCount,
       std::make_unique<IsaDebugExit>([&host](std::uint32_t vp, std::uint32_t status) { host.guest_exit(vp, status); }));
   std::uint64_t ram_bytes = 0;
@@ -117,6 +120,10 @@ void X86Machine::add_platform_devices() {
   auto pm = std::make_unique<AcpiPmDevice>(acpi::PmLayout{}, [&host](std::uint32_t vp) { host.guest_exit(vp, 0); });
   pm->attach(io_);
   devices_.push_back(std::move(pm));
+}
+
+std::size_t X86Machine::console_input(std::span<const std::uint8_t> bytes) {
+  return serial_ != nullptr ? serial_->receive(bytes) : 0;
 }
 
 std::unique_ptr<VpEngine> X86Machine::make_engine(const EngineConfig& config) {

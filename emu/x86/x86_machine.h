@@ -3,8 +3,9 @@
 // ApicBus (the SynIC's interrupt sinks, and the synthetic timers' direct-mode
 // sinks when the machine has timers), the port I/O devices of its platform
 // (bare: the debug console and exit ports, and the boot tables in RAM; pc:
-// see docs/PC_PLATFORM.md), and the factory of X86Engine (one Unicorn
-// engine per VP over the shared RAM).
+// see docs/PC_PLATFORM.md, with an I/O APIC on the same bus that COM1's
+// interrupt reaches as ISA IRQ 4 on pin 4), and the factory of X86Engine
+// (one Unicorn engine per VP over the shared RAM).
 //
 // Threading: set-up (constructor, make_engine) on the runner's thread
 // before any VP runs; afterwards the members are used from the VPs'
@@ -13,14 +14,17 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "cpu_hooks/register_owner.h"
 #include "cpu_hooks/x86_hypervisor.h"
 #include "devices/apic/apic_bus.h"
 #include "devices/apic/apic_msr_handler.h"
+#include "devices/apic/io_apic.h"
 #include "devices/apic/local_apic.h"
 #include "devices/pc/io_port_device.h"
+#include "devices/pc/serial_16550.h"
 #include "devices/x86_interrupt_entry.h"
 #include "emu/vp_engine.h"
 #include "synic/tsc_source.h"
@@ -47,6 +51,11 @@ class X86Machine final : public ArchMachine {
   const MachineConfig& config() const { return config_; }
   X86Hypervisor& hypervisor() { return hv_; }
   devices::LocalApic& apic(std::uint32_t vp) { return *apics_.at(vp); }
+  // The pc platform's I/O APIC (MMIO at ioapic::kDefaultBase; nullptr on
+  // the bare platform). Thread-safe.
+  devices::IoApic* io_apic() { return io_apic_.get(); }
+  // pc: bytes for COM1's receiver (thread-safe). Returns how many it took.
+  std::size_t console_input(std::span<const std::uint8_t> bytes) override;
   // Port I/O: the platform's devices (thread-safe once running).
   const devices::IoPortBus& io() const { return io_; }
   // The engine about to call into the hypervisor, so the hypercall page
@@ -62,6 +71,8 @@ class X86Machine final : public ArchMachine {
   FixedRateTsc tsc_;
   X86Hypervisor hv_;
   devices::ApicBus bus_;
+  std::unique_ptr<devices::IoApic> io_apic_;  // pc
+  devices::Serial16550* serial_ = nullptr;    // pc: COM1, in devices_
   std::vector<std::unique_ptr<devices::LocalApic>> apics_;
   std::unique_ptr<devices::ApicMsrHandler> apic_msrs_;
   std::optional<std::uint64_t> hypercall_page_;

@@ -1,6 +1,5 @@
-// The pc platform's port devices: 16550 transmit side, fw_cfg, 8259 mask
-// ports, isa-debug-exit, the port bus, and the Hyper-V test device against
-// a real partition (routes, message and event connections, bad commands).
+// The pc platform's port devices: fw_cfg, the 8259 ports, isa-debug-exit,
+// the port bus, and the Hyper-V test device against a real partition (routes, message and event connections, bad commands).
 #include <doctest/doctest.h>
 
 #include <memory>
@@ -14,7 +13,6 @@
 #include "devices/pc/io_port_device.h"
 #include "devices/pc/legacy_pc_ports.h"
 #include "devices/pc/pci_config_ports.h"
-#include "devices/pc/serial_16550.h"
 #include "synic/defs/status.h"
 #include "synic/executor.h"
 #include "synic/time_source.h"
@@ -22,25 +20,6 @@
 
 using namespace softsynic;
 using namespace softsynic::devices;
-
-TEST_CASE("serial 16550: THR bytes reach the sink and LSR always reads transmitter empty") {
-  std::string out;
-  Serial16550 uart(Serial16550::kCom1, [&](std::uint32_t vp, char c) { out += static_cast<char>('0' + vp) + std::string(1, c); });
-  CHECK((uart.io_read(0, 0x3FD, 1) & 0x60) == 0x60);
-  uart.io_write(1, 0x3F8, 1, 'A');
-  CHECK(out == "1A");
-  // DLAB on: 0x3F8/0x3F9 are the divisor latch, nothing is sent.
-  uart.io_write(0, 0x3FB, 1, 0x83);
-  uart.io_write(0, 0x3F8, 1, 0x01);
-  uart.io_write(0, 0x3F9, 1, 0x00);
-  CHECK(uart.io_read(0, 0x3F8, 1) == 0x01);
-  CHECK(out == "1A");
-  uart.io_write(0, 0x3FB, 1, 0x03);
-  CHECK(uart.io_read(0, 0x3FB, 1) == 0x03);
-  CHECK(uart.io_read(0, 0x3FA, 1) == 0x01);  // IIR: nothing pending
-  uart.io_write(0, 0x3FF, 1, 0x5A);
-  CHECK(uart.io_read(0, 0x3FF, 1) == 0x5A);  // scratch keeps its byte
-}
 
 TEST_CASE("fw_cfg: a selected item reads out byte by byte, little-endian; unknown keys read 0") {
   FwCfg fw(4, 128ull << 20);
@@ -61,13 +40,32 @@ TEST_CASE("fw_cfg: a selected item reads out byte by byte, little-endian; unknow
   CHECK(fw.io_read(0, FwCfg::kDataPort, 1) == 0);
 }
 
-TEST_CASE("legacy pc ports: PIC masks read back, isa-debug-exit reports (code << 1) | 1") {
+TEST_CASE("legacy pc ports: PIC masks read back after the ICW sequence, isa-debug-exit reports (code << 1) | 1") {
   LegacyPic pic;
   pic.io_write(0, 0x21, 1, 0xFF);
   pic.io_write(0, 0xA1, 1, 0xFB);
   CHECK(pic.io_read(0, 0x21, 1) == 0xFF);
   CHECK(pic.io_read(0, 0xA1, 1) == 0xFB);
   CHECK(pic.io_read(0, 0x20, 1) == 0);
+  // Linux's init_8259A: ICW1 (edge, cascade, ICW4), ICW2 (vector base),
+  // ICW3, ICW4 on each chip, then the masks; the ICWs are not masks.
+  for (std::uint16_t base : {std::uint16_t{0x20}, std::uint16_t{0xA0}}) {
+    pic.io_write(0, base, 1, 0x11);
+    CHECK(pic.io_read(0, base + 1, 1) == 0);  // ICW1 clears the mask
+    pic.io_write(0, base + 1, 1, 0x30);
+    pic.io_write(0, base + 1, 1, 0x04);
+    pic.io_write(0, base + 1, 1, 0x01);
+    CHECK(pic.io_read(0, base + 1, 1) == 0);
+    pic.io_write(0, base + 1, 1, 0xFF);
+    CHECK(pic.io_read(0, base + 1, 1) == 0xFF);
+  }
+  // Single mode without ICW4: only ICW2 follows.
+  pic.io_write(0, 0x20, 1, 0x12);
+  pic.io_write(0, 0x21, 1, 0x08);
+  pic.io_write(0, 0x21, 1, 0xFE);
+  CHECK(pic.io_read(0, 0x21, 1) == 0xFE);
+  pic.io_write(0, 0x20, 1, 0x20);  // OCW2 (EOI): accepted, the mask stays
+  CHECK(pic.io_read(0, 0x21, 1) == 0xFE);
   std::vector<std::pair<std::uint32_t, std::uint32_t>> exits;
   IsaDebugExit exit([&](std::uint32_t vp, std::uint32_t status) { exits.emplace_back(vp, status); });
   exit.io_write(2, 0xF4, 4, 0);

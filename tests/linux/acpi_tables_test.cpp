@@ -95,27 +95,66 @@ TEST_CASE("acpi: tables above 4 GiB use only the 64-bit address fields") {
   CHECK(le(fadt, 140, 8) >= high);
 }
 
-TEST_CASE("madt: one enabled local APIC per VP, LAPIC at 0xFEE00000, no IOAPIC, PCAT_COMPAT off") {
+TEST_CASE("madt: one enabled local APIC per VP, LAPIC at 0xFEE00000, then the I/O APIC and the ISA overrides; PCAT_COMPAT with a full FADT") {
   for (std::uint32_t vps : {1u, 2u, 8u}) {
-    CAPTURE(vps);
-    PcAcpiConfig config;
-    config.vp_count = vps;
-    const auto tables_madt = build_pc_acpi(config, kBase);  // the span below points into it
-    const auto madt = tables_madt.table("APIC");
-    CHECK(madt.size() == 44 + 8 * vps);
-    CHECK(le(madt, 36, 4) == 0xFEE0'0000);
-    CHECK(le(madt, 40, 4) == 0);
-    std::uint32_t entries = 0;
-    for (std::size_t at = 44; at < madt.size(); at += madt[at + 1]) {
-      REQUIRE(madt[at + 1] != 0);
-      CHECK(madt[at] == 0);  // processor local APIC; nothing else (no IOAPIC, type 1)
-      CHECK(madt[at + 2] == entries);  // processor UID
-      CHECK(madt[at + 3] == entries);  // APIC ID = VP index
-      CHECK(le(madt, at + 4, 4) == 1);  // enabled
-      ++entries;
+    for (bool reduced : {false, true}) {
+      CAPTURE(vps);
+      CAPTURE(reduced);
+      PcAcpiConfig config;
+      config.vp_count = vps;
+      config.hardware_reduced = reduced;
+      config.io_apic_id = 3;
+      const auto tables_madt = build_pc_acpi(config, kBase);  // the span below points into it
+      const auto madt = tables_madt.table("APIC");
+      const std::size_t overrides = reduced ? 1 : 2;
+      CHECK(madt.size() == 44 + 8 * vps + 12 + 10 * overrides);
+      CHECK(le(madt, 36, 4) == 0xFEE0'0000);
+      CHECK(le(madt, 40, 4) == (reduced ? 0u : 1u));  // PCAT_COMPAT
+      std::uint32_t entries = 0;
+      std::size_t at = 44;
+      for (; entries < vps; at += madt[at + 1], ++entries) {
+        REQUIRE(madt[at + 1] == 8);
+        CHECK(madt[at] == 0);             // processor local APIC
+        CHECK(madt[at + 2] == entries);   // processor UID
+        CHECK(madt[at + 3] == entries);   // APIC ID = VP index
+        CHECK(le(madt, at + 4, 4) == 1);  // enabled
+      }
+      REQUIRE(madt[at] == 1);  // I/O APIC
+      REQUIRE(madt[at + 1] == 12);
+      CHECK(madt[at + 2] == 3);
+      CHECK(le(madt, at + 4, 4) == 0xFEC0'0000);
+      CHECK(le(madt, at + 8, 4) == 0);  // GSI base
+      at += 12;
+      // IRQ 0 on GSI 2, flags "conforms to the bus".
+      CHECK(madt[at] == 2);
+      CHECK(madt[at + 1] == 10);
+      CHECK(madt[at + 2] == 0);
+      CHECK(madt[at + 3] == 0);
+      CHECK(le(madt, at + 4, 4) == 2);
+      CHECK(le(madt, at + 8, 2) == 0);
+      at += 10;
+      if (!reduced) {
+        // The SCI: IRQ 9 on GSI 9, level-triggered, active high.
+        CHECK(madt[at] == 2);
+        CHECK(madt[at + 3] == 9);
+        CHECK(le(madt, at + 4, 4) == 9);
+        CHECK(le(madt, at + 8, 2) == 0x0D);
+        at += 10;
+      }
+      CHECK(at == madt.size());
     }
-    CHECK(entries == vps);
   }
+}
+
+TEST_CASE("madt: without the I/O APIC only the local APICs; an I/O APIC ID above 15 is refused") {
+  PcAcpiConfig config;
+  config.vp_count = 2;
+  config.io_apic = false;
+  const auto tables = build_pc_acpi(config, kBase);
+  CHECK(tables.table("APIC").size() == 44 + 2 * 8);
+  config.io_apic = true;
+  config.io_apic_id = 16;
+  CHECK_THROWS_AS(build_pc_acpi(config, kBase), std::invalid_argument);
 }
 
 TEST_CASE("fadt: full by default, with PM1a blocks at the layout's ports, SCI 9 and no SMI command") {
@@ -193,7 +232,7 @@ TEST_CASE("acpi: bad configurations are refused with a reason") {
   config.vp_count = 256;
   CHECK_THROWS_AS(build_pc_acpi(config, kBase), std::invalid_argument);
   config.vp_count = 255;
-  CHECK(build_pc_acpi(config, kBase).table("APIC").size() == 44 + 8 * 255);
+  CHECK(build_pc_acpi(config, kBase).table("APIC").size() == 44 + 8 * 255 + 12 + 2 * 10);
   CHECK_THROWS_AS(build_pc_acpi(PcAcpiConfig{}, kBase + 8), std::invalid_argument);
   CHECK_THROWS_AS(build_pc_acpi(PcAcpiConfig{}, ~std::uint64_t{0xF}), std::invalid_argument);
   config.vp_count = 1;
