@@ -91,6 +91,10 @@ struct X86Engine::Hooks {
   // text_poke does, would run the old code). So each newly translated
   // block drops the TLB, and every alias is looked up, and protected, again.
   static void block_translated(uc_engine*, uc_tb*, uc_tb*, void* user) { self(user).regs_.flush_tlb(); }
+  // Called for every store Unicorn's slow path makes (with this hook, every
+  // store to RAM); it does nothing: its presence is what counts
+  // (docs/PC_PLATFORM.md, "Code patched after a store to its page").
+  static void write_check(uc_engine*, uc_mem_type, std::uint64_t, int, std::int64_t, void*) {}
   static void trapped_site(uc_engine*, std::uint64_t address, std::uint32_t, void* user) { self(user).emulate_site(address); }
   static int cpuid(uc_engine*, void* user) {
     X86Engine& e = self(user);
@@ -265,6 +269,12 @@ void X86Engine::install_hooks() {
   unicorn::check(uc_hook_add(uc, &h, UC_HOOK_INTR, reinterpret_cast<void*>(&Hooks::intr), this, 1, 0), "interrupt hook");
   unicorn::check(uc_hook_add(uc, &h, UC_HOOK_EDGE_GENERATED, reinterpret_cast<void*>(&Hooks::block_translated), this, 1, 0),
                  "translation hook");
+  // Unicorn 2.1.1 drops a page's self-modifying-code check at the first
+  // store there unless a memory-write hook covers the address: without
+  // this hook, a store to a page's data lets the next store to its code
+  // leave the old translation in place.
+  unicorn::check(uc_hook_add(uc, &h, UC_HOOK_MEM_WRITE, reinterpret_cast<void*>(&Hooks::write_check), this, 1, 0),
+                 "write-check hook");
   unicorn::check(uc_hook_add(uc, &h, UC_HOOK_MEM_UNMAPPED, reinterpret_cast<void*>(&Hooks::unmapped), this, 1, 0),
                  "unmapped-memory hook");
   unicorn::check(uc_mmio_map(uc, kXapicBase, kXapicSize, &Hooks::apic_read, this, &Hooks::apic_write, this),
