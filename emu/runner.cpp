@@ -411,6 +411,7 @@ Runner::Impl::Impl(RunnerOptions o)
   mc.monitor = monitor.get();
   mc.monitor_pages = &monitor_pages;
   mc.platform = options.platform;
+  mc.check_code_writes = options.check_code_writes;
   mc.device_log = [this](const std::string& line) {
     std::lock_guard lock(console_mutex);
     (options.log ? *options.log : std::cerr) << line << '\n';

@@ -74,6 +74,10 @@ struct RunnerOptions {
   // tick per executed block. Not deterministic: a recording of such a run
   // replays only where the guest did not depend on timing.
   bool host_clock = false;
+  // MachineConfig::check_code_writes: false trades the check of stores
+  // against translated code for speed (softsynic-run
+  // --unchecked-code-writes).
+  bool check_code_writes = true;
   std::ostream* console = nullptr;   // guest console bytes; nullptr: std::cout
   // The host types at the guest's console (console_input() from another
   // thread; the pc platform's COM1). The console output is then a byte

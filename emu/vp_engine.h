@@ -151,6 +151,12 @@ struct MachineConfig {
   MonitorAccess* monitor = nullptr;
   const MonitorPageWatch* monitor_pages = nullptr;
   Platform platform = Platform::bare;
+  // x86: keep Unicorn's check of stores against translated code armed on
+  // every store (docs/PC_PLATFORM.md, "The engine on Unicorn 2.1.1" item 5).
+  // false runs guest stores about 2.5 times faster, but a guest that
+  // rewrites code it has run after storing to the same page (Linux's
+  // boot-time alternatives) may go on running the old code.
+  bool check_code_writes = true;
   // Device diagnostics (the pc platform's test device reports invalid
   // commands here). Called from engine threads. Default: none.
   std::function<void(const std::string&)> device_log;

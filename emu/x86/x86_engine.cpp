@@ -273,8 +273,9 @@ void X86Engine::install_hooks() {
   // store there unless a memory-write hook covers the address: without
   // this hook, a store to a page's data lets the next store to its code
   // leave the old translation in place.
-  unicorn::check(uc_hook_add(uc, &h, UC_HOOK_MEM_WRITE, reinterpret_cast<void*>(&Hooks::write_check), this, 1, 0),
-                 "write-check hook");
+  if (machine_.config().check_code_writes)
+    unicorn::check(uc_hook_add(uc, &h, UC_HOOK_MEM_WRITE, reinterpret_cast<void*>(&Hooks::write_check), this, 1, 0),
+                   "write-check hook");
   unicorn::check(uc_hook_add(uc, &h, UC_HOOK_MEM_UNMAPPED, reinterpret_cast<void*>(&Hooks::unmapped), this, 1, 0),
                  "unmapped-memory hook");
   unicorn::check(uc_mmio_map(uc, kXapicBase, kXapicSize, &Hooks::apic_read, this, &Hooks::apic_write, this),
