@@ -39,6 +39,10 @@ class IoPortBus {
   std::uint32_t read(std::uint32_t vp, std::uint16_t port, unsigned size) const {
     IoPortDevice* d = find(port);
     if (d != nullptr) return d->io_read(vp, port, size);
+    return unclaimed_read(size);
+  }
+  // What a read of `size` bytes from a port nobody claims gives: all ones.
+  static constexpr std::uint32_t unclaimed_read(unsigned size) {
     return size >= 4 ? 0xFFFF'FFFFu : (1u << (8 * size)) - 1;
   }
   void write(std::uint32_t vp, std::uint16_t port, unsigned size, std::uint32_t value) const {

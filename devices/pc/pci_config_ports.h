@@ -25,7 +25,7 @@ class PciConfigPorts final : public IoPortDevice {
 
   std::uint32_t io_read(std::uint32_t, std::uint16_t port, unsigned size) override {
     if (port == kConfigAddress && size == 4) return address_.load(std::memory_order_relaxed);
-    return size >= 4 ? 0xFFFF'FFFFu : (1u << (8 * size)) - 1;
+    return IoPortBus::unclaimed_read(size);
   }
   void io_write(std::uint32_t, std::uint16_t port, unsigned size, std::uint32_t value) override {
     if (port == kConfigAddress && size == 4) address_.store(value, std::memory_order_relaxed);

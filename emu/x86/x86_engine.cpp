@@ -119,9 +119,10 @@ struct X86Engine::Hooks {
       e.emulate_hypercall(e.regs_.rip() + kHypercallOutLength, false);
       return;
     }
-    if (e.machine_.io().find(static_cast<std::uint16_t>(port)) == nullptr)
+    if (devices::IoPortDevice* d = e.machine_.io().find(static_cast<std::uint16_t>(port)))
+      d->io_write(e.vp_, static_cast<std::uint16_t>(port), static_cast<unsigned>(size), value);
+    else
       e.machine_.config().host->unhandled_access(e.vp_, {UnhandledAccess::Kind::port_write, port});
-    e.machine_.io().write(e.vp_, static_cast<std::uint16_t>(port), static_cast<unsigned>(size), value);
     // Both platforms' exit devices sit at 0xF4.
     if (port == kX86ExitPort) {
       e.exited_ = true;
@@ -130,9 +131,10 @@ struct X86Engine::Hooks {
   }
   static std::uint32_t in(uc_engine*, std::uint32_t port, int size, void* user) {
     X86Engine& e = self(user);
-    if (e.machine_.io().find(static_cast<std::uint16_t>(port)) == nullptr)
-      e.machine_.config().host->unhandled_access(e.vp_, {UnhandledAccess::Kind::port_read, port});
-    return e.machine_.io().read(e.vp_, static_cast<std::uint16_t>(port), static_cast<unsigned>(size));
+    if (devices::IoPortDevice* d = e.machine_.io().find(static_cast<std::uint16_t>(port)))
+      return d->io_read(e.vp_, static_cast<std::uint16_t>(port), static_cast<unsigned>(size));
+    e.machine_.config().host->unhandled_access(e.vp_, {UnhandledAccess::Kind::port_read, port});
+    return devices::IoPortBus::unclaimed_read(static_cast<unsigned>(size));
   }
   static bool invalid(uc_engine*, void* user) { return self(user).handle_invalid_opcode(); }
   static void syscall(uc_engine*, void* user) { self(user).emulate_syscall(); }
