@@ -11,6 +11,8 @@
 
 #include <cstdint>
 
+#include "devices/arm64/gic_registers.h"
+
 namespace softsynic::emu::arm64 {
 
 inline constexpr std::uint64_t kGicrBase = 0x080A'0000;
@@ -26,8 +28,8 @@ inline constexpr std::uint32_t kIidr = 0x0004;
 inline constexpr std::uint32_t kTyper = 0x0008;           // 64-bit
 inline constexpr std::uint32_t kWaker = 0x0014;           // ProcessorSleep bit 1, ChildrenAsleep bit 2
 inline constexpr std::uint32_t kPidr2 = 0xFFE8;           // ArchRev in bits 4-7
-inline constexpr std::uint32_t kIidrValue = 0x0000'043B;  // implementer code only; not a real part
-inline constexpr std::uint32_t kPidr2Gicv3 = 0x30;
+inline constexpr std::uint32_t kIidrValue = devices::gic::kIidrValue;
+inline constexpr std::uint32_t kPidr2Gicv3 = devices::gic::kPidr2Gicv3;
 inline constexpr std::uint64_t kTyperLast = 1u << 4;
 inline constexpr unsigned kTyperProcessorNumberShift = 8;
 inline constexpr unsigned kTyperAffinityShift = 32;
