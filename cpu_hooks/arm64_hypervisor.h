@@ -13,8 +13,10 @@
 //    value in X6 (low) and X7 (high).
 //  - X0 = 0x8600FF01 (vendor-hypervisor "call UID"): X0-X3 = the Hyper-V
 //    UID words.
+//  - a PSCI function (owner 4, fast call) with a PsciService attached
+//    (set_psci): that service answers (cpu_hooks/psci.h).
 //  - any other X0: X0 = -1 (SMCCC NOT_SUPPORTED). An emulator that offers
-//    PSCI or other SMCCC services answers those before calling in.
+//    other SMCCC services answers those before calling in.
 // Any other immediate: not_mine. All SynIC registers, GUEST_OS_ID,
 // VP_INDEX and TIME_REF_COUNT are reached through HvGet/SetVpRegisters;
 // unknown names get HV_STATUS_UNKNOWN_REGISTER_NAME; a SINT's vector is a
@@ -23,7 +25,7 @@
 // NOT_SUPPORTED), the vendor-hypervisor revision and feature queries.
 //
 // Threading: hvc() is strand-affine (the calling VP's strand); config() and
-// registers().visible() are thread-safe.
+// registers().visible() are thread-safe; set_psci is set-up.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +34,7 @@
 #include "cpu_hooks/arm64_registers.h"
 #include "cpu_hooks/hv_config.h"
 #include "cpu_hooks/hypercall_outcome.h"
+#include "cpu_hooks/psci.h"
 #include "cpu_hooks/synthetic_registers.h"
 #include "synic/defs/vtl.h"
 
@@ -64,6 +67,10 @@ class Arm64Hypervisor {
   // vp/vtl out of range (host misuse): completed with
   // HV_STATUS_INVALID_VP_INDEX in X0.
   HypercallOutcome hvc(std::uint32_t vp, Vtl vtl, std::uint16_t imm, Arm64Registers& regs);
+
+  // Set-up: PSCI calls on HVC #0 go to `psci` (which must outlive this
+  // object); nullptr answers them NOT_SUPPORTED.
+  void set_psci(PsciService* psci);
 
   const HvConfig& config() const;
   SyntheticRegisters& registers();

@@ -72,8 +72,10 @@ struct Arm64Hypervisor::Impl {
     return outcome;
   }
 
-  static HypercallOutcome smccc_service(Arm64Registers& regs, std::uint64_t function) {
-    if (function == smccc::kVendorHypCallUid) {
+  HypercallOutcome smccc_service(std::uint32_t vp, Arm64Registers& regs, std::uint64_t function) {
+    if (psci != nullptr && PsciService::is_psci(function)) {
+      psci->call(vp, regs);
+    } else if (function == smccc::kVendorHypCallUid) {
       for (unsigned i = 0; i < 4; ++i) regs.set_x(i, smccc::kHyperVUid[i]);
     } else {
       regs.set_x(0, smccc::kNotSupported);
@@ -87,6 +89,7 @@ struct Arm64Hypervisor::Impl {
   HvConfig config;
   SyntheticRegisters registers;
   detail::HypercallDispatcher dispatcher;
+  PsciService* psci = nullptr;
 };
 
 Arm64Hypervisor::Arm64Hypervisor(Partition& partition, HvConfig config, const TimeSource& time) {
@@ -103,7 +106,7 @@ HypercallOutcome Arm64Hypervisor::hvc(std::uint32_t vp, Vtl vtl, std::uint16_t i
     case kHvcImmSmccc: {
       const std::uint64_t function = regs.get_x(0) & kFunctionIdMask;
       if (function == smccc::kHvHypercall) return impl_->hypercall(vp, vtl, kSmcccLayout, regs);
-      return Impl::smccc_service(regs, function);
+      return impl_->smccc_service(vp, regs, function);
     }
     default: {
       HypercallOutcome outcome;
@@ -113,6 +116,8 @@ HypercallOutcome Arm64Hypervisor::hvc(std::uint32_t vp, Vtl vtl, std::uint16_t i
     }
   }
 }
+
+void Arm64Hypervisor::set_psci(PsciService* psci) { impl_->psci = psci; }
 
 const HvConfig& Arm64Hypervisor::config() const { return impl_->config; }
 
