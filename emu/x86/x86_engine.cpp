@@ -269,15 +269,20 @@ void X86Engine::install_hooks() {
   unicorn::check(uc_hook_add(uc, &h, UC_HOOK_INSN_INVALID, reinterpret_cast<void*>(&Hooks::invalid), this, 1, 0),
                  "invalid-instruction hook");
   unicorn::check(uc_hook_add(uc, &h, UC_HOOK_INTR, reinterpret_cast<void*>(&Hooks::intr), this, 1, 0), "interrupt hook");
-  unicorn::check(uc_hook_add(uc, &h, UC_HOOK_EDGE_GENERATED, reinterpret_cast<void*>(&Hooks::block_translated), this, 1, 0),
-                 "translation hook");
   // Unicorn 2.1.1 drops a page's self-modifying-code check at the first
   // store there unless a memory-write hook covers the address: without
   // this hook, a store to a page's data lets the next store to its code
-  // leave the old translation in place.
-  if (machine_.config().check_code_writes)
+  // leave the old translation in place. With the hook every store through
+  // every alias is checked, so the TLB flush at each translation (for
+  // aliases whose entries predate it) is needed only without it.
+  if (machine_.config().check_code_writes) {
     unicorn::check(uc_hook_add(uc, &h, UC_HOOK_MEM_WRITE, reinterpret_cast<void*>(&Hooks::write_check), this, 1, 0),
                    "write-check hook");
+  } else {
+    unicorn::check(
+        uc_hook_add(uc, &h, UC_HOOK_EDGE_GENERATED, reinterpret_cast<void*>(&Hooks::block_translated), this, 1, 0),
+        "translation hook");
+  }
   unicorn::check(uc_hook_add(uc, &h, UC_HOOK_MEM_UNMAPPED, reinterpret_cast<void*>(&Hooks::unmapped), this, 1, 0),
                  "unmapped-memory hook");
   unicorn::check(uc_mmio_map(uc, kXapicBase, kXapicSize, &Hooks::apic_read, this, &Hooks::apic_write, this),
