@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "emu/guest_writes.h"
 #include "synic/guest_memory.h"
 
 namespace softsynic::emu {
@@ -122,6 +123,16 @@ LoadedImage load_image_bytes(const std::vector<char>& file, const std::string& p
   }
   if (image.high == 0) throw std::runtime_error(path + ": no PT_LOAD segment");
   return image;
+}
+
+void apply_guest_writes(std::span<const GuestWrite> writes, GuestMemory& ram) {
+  for (const GuestWrite& w : writes) {
+    if (!ram.write(w.gpa, std::as_bytes(std::span(w.bytes))) ||
+        !zero_guest_range(ram, w.gpa + w.bytes.size(), w.zero_fill)) {
+      throw LinuxBootError("Linux boot: [" + std::to_string(w.gpa) + ", +" + std::to_string(w.bytes.size() + w.zero_fill) +
+                           ") is not RAM");
+    }
+  }
 }
 
 }  // namespace softsynic::emu

@@ -29,18 +29,14 @@
 // probe); on x86 the bus interrupt is the fixed Hyper-V callback vector, so
 // only memory ranges would be read, as the MMIO window for devices that
 // need one (none of ours): empty unless `vmbus_mmio` is set.
-// Not supported: more than 255 VPs (x2APIC entries), an RSDT (the RSDP's
-// RSDT address is 0, so `acpi=rsdt` finds no tables), a PM timer, GPEs,
-// processor objects in the DSDT.
+// Not supported: more than 255 VPs (x2APIC entries), an RSDT, a PM timer,
+// GPEs, processor objects in the DSDT.
 #pragma once
 
 #include <cstdint>
 #include <optional>
-#include <span>
-#include <string>
-#include <string_view>
-#include <vector>
 
+#include "devices/acpi/acpi_image.h"
 #include "devices/pc/acpi_defs.h"
 
 namespace softsynic::devices {
@@ -60,33 +56,10 @@ struct PcAcpiConfig {
   std::uint8_t io_apic_id = 0;             // 0..15
 };
 
-// One table inside the image.
-struct AcpiTableRef {
-  std::string signature;  // "RSD PTR " for the RSDP
-  std::uint64_t gpa = 0;
-  std::size_t offset = 0;  // in AcpiTables::bytes
-  std::size_t length = 0;
-};
-
-struct AcpiTables {
-  std::uint64_t base_gpa = 0;
-  std::uint64_t rsdp_gpa = 0;
-  std::vector<std::uint8_t> bytes;  // to be written at base_gpa
-  std::vector<AcpiTableRef> tables;  // in image order
-
-  // The bytes of the table with `signature`; throws std::out_of_range if
-  // there is none.
-  std::span<const std::uint8_t> table(std::string_view signature) const;
-};
-
 // Builds the image for `base_gpa`, which must be 16-byte aligned (the
 // RSDP's alignment). Throws std::invalid_argument for a VP count outside
 // 1..255, a misaligned base, an S5 sleep type above 7 or an image that
 // would pass the end of the 64-bit address space.
 AcpiTables build_pc_acpi(const PcAcpiConfig& config, std::uint64_t base_gpa);
-
-// The byte that makes `bytes` sum to 0 modulo 256, given that the checksum
-// byte itself is counted as 0.
-std::uint8_t acpi_checksum(std::span<const std::uint8_t> bytes);
 
 }  // namespace softsynic::devices

@@ -1,5 +1,5 @@
-// The AML encoder: see devices/pc/aml_builder.h.
-#include "devices/pc/aml_builder.h"
+// The AML encoder: see devices/acpi/aml_builder.h.
+#include "devices/acpi/aml_builder.h"
 
 #include <stdexcept>
 #include <string>
@@ -16,6 +16,15 @@ constexpr std::uint16_t kQWordAddressSpaceDataLength = 43;
 constexpr std::uint8_t kAddressSpaceMemory = 0;
 constexpr std::uint8_t kGeneralFlagsConsumerFixed = 0x0D;  // consumer, positive decode, min and max fixed
 constexpr std::uint8_t kMemoryCacheableReadWrite = 0x03;
+constexpr std::uint8_t kMemory32Fixed = 0x86;
+constexpr std::uint16_t kMemory32FixedDataLength = 9;
+constexpr std::uint8_t kMemoryReadWrite = 0x01;
+constexpr std::uint8_t kExtendedInterrupt = 0x89;
+constexpr std::uint16_t kOneInterruptDataLength = 6;  // flags, count, one 32-bit number
+// Extended interrupt flags (6.4.3.6, byte 3).
+constexpr std::uint8_t kInterruptConsumer = 1u << 0;
+constexpr std::uint8_t kInterruptEdge = 1u << 1;
+constexpr std::uint8_t kInterruptActiveLow = 1u << 2;
 
 void append(Bytes& out, const Bytes& more) { out.insert(out.end(), more.begin(), more.end()); }
 
@@ -177,6 +186,28 @@ Bytes qword_memory(std::uint64_t min, std::uint64_t max) {
   append_le(out, max, 8);
   append_le(out, 0, 8);  // translation offset
   append_le(out, max - min + 1, 8);
+  return out;
+}
+
+Bytes memory32_fixed(std::uint32_t base, std::uint32_t size) {
+  if (size == 0 || base + std::uint64_t{size} - 1 > 0xFFFF'FFFF) throw std::invalid_argument("aml: Memory32Fixed range empty or past 4 GiB");
+  Bytes out{kMemory32Fixed};
+  append_le(out, kMemory32FixedDataLength, 2);
+  out.push_back(kMemoryReadWrite);
+  append_le(out, base, 4);
+  append_le(out, size, 4);
+  return out;
+}
+
+Bytes interrupt(std::uint32_t gsi, Trigger trigger, Polarity polarity) {
+  std::uint8_t flags = kInterruptConsumer;
+  if (trigger == Trigger::kEdge) flags |= kInterruptEdge;
+  if (polarity == Polarity::kActiveLow) flags |= kInterruptActiveLow;
+  Bytes out{kExtendedInterrupt};
+  append_le(out, kOneInterruptDataLength, 2);
+  out.push_back(flags);
+  out.push_back(1);  // one interrupt number follows
+  append_le(out, gsi, 4);
   return out;
 }
 

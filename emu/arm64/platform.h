@@ -5,8 +5,17 @@
 // numbers (guests include no host headers).
 //
 // Redistributors are contiguous, one 128 KiB pair of frames per VP in VP
-// order (RD_base, then the SGI/PPI frame), as on the common "virt" boards.
-// Not modelled: the distributor (GICD), ITS and LPIs, GICv4 VLPI frames.
+// order (RD_base, then the SGI/PPI frame), as on the common "virt" boards;
+// the distributor sits where those boards put it. The PL011 takes the
+// 64 KiB slot after the debug MMIO page (the boards' own UART address,
+// 0x0900'0000, is that page) and the boards' UART interrupt, SPI 1.
+// Interrupts the firmware tables hand to Linux (emu/arm64/firmware_config.h):
+// the architected timers on the PPIs the Arm Base System Architecture
+// assigns them, and VMBus on PPI 18 (INTID 18): the SynIC's interrupt is
+// per VP, so a PPI; 16-19 are the PPIs the BSA leaves to the platform
+// (20-31 are trace, profiling, PMU, CTI, GIC maintenance and timers), and
+// 18 is the upstream VMBus device-tree binding's example.
+// Not modelled: ITS and LPIs, GICv4 VLPI frames.
 #pragma once
 
 #include <cstdint>
@@ -15,10 +24,24 @@
 
 namespace softsynic::emu::arm64 {
 
+inline constexpr std::uint64_t kRamBase = 0x4000'0000;  // emu/vp_engine.cpp memory_layout
+
+inline constexpr std::uint64_t kGicdBase = 0x0800'0000;
+inline constexpr std::uint64_t kGicdSize = 0x1'0000;
 inline constexpr std::uint64_t kGicrBase = 0x080A'0000;
 inline constexpr std::uint64_t kGicrFrameSize = 0x2'0000;  // RD_base + SGI frame, per VP
 // The redistributor region must end below the debug MMIO page.
 inline constexpr std::uint32_t kMaxVps = 64;
+
+inline constexpr std::uint64_t kPl011Base = 0x0901'0000;
+inline constexpr std::uint64_t kPl011Size = 0x1000;
+inline constexpr std::uint32_t kPl011Intid = 33;  // SPI 1
+
+// PPIs (INTID = GSIV in the ACPI tables).
+inline constexpr std::uint32_t kHypPhysicalTimerIntid = 26;  // EL2 physical timer
+inline constexpr std::uint32_t kVirtualTimerIntid = 27;      // what an EL1 kernel uses
+inline constexpr std::uint32_t kPhysicalTimerIntid = 30;     // EL1 non-secure physical timer
+inline constexpr std::uint32_t kVmbusIntid = 18;
 
 // RD_base frame registers the machine answers itself (the SGI frame goes
 // to devices::InterruptLine).

@@ -277,14 +277,6 @@ LinuxBootPlan plan_linux_boot(std::span<const std::uint8_t> kernel, const LinuxB
   throw LinuxBootError("not a Linux kernel: neither a bzImage (\"HdrS\" at 0x202) nor an ELF vmlinux");
 }
 
-void apply_linux_boot_plan(const LinuxBootPlan& plan, GuestMemory& ram) {
-  for (const GuestWrite& w : plan.writes) {
-    if (!ram.write(w.gpa, std::as_bytes(std::span(w.bytes))) ||
-        !zero_guest_range(ram, w.gpa + w.bytes.size(), w.zero_fill)) {
-      throw LinuxBootError("Linux boot: [" + std::to_string(w.gpa) + ", +" + std::to_string(w.bytes.size() + w.zero_fill) +
-                           ") is not RAM");
-    }
-  }
-}
+void apply_linux_boot_plan(const LinuxBootPlan& plan, GuestMemory& ram) { apply_guest_writes(plan.writes, ram); }
 
 }  // namespace softsynic::emu

@@ -33,10 +33,10 @@
 
 #include <cstdint>
 #include <span>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "emu/guest_writes.h"
 #include "emu/pc/e820.h"
 
 namespace softsynic {
@@ -44,11 +44,6 @@ class GuestMemory;
 }
 
 namespace softsynic::emu {
-
-class LinuxBootError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 // Where the loader puts its own structures.
 struct LinuxBootArea {
@@ -68,12 +63,6 @@ struct LinuxBootConfig {
   std::uint64_t rsdp_gpa = 0;             // 0: none given (Linux then scans for it)
   std::vector<E820Entry> carve_outs;      // e.g. the ACPI tables (kAcpi); the legacy BIOS hole is always added
   LinuxBootArea area = kLinuxBootArea;
-};
-
-struct GuestWrite {
-  std::uint64_t gpa = 0;
-  std::vector<std::uint8_t> bytes;
-  std::uint64_t zero_fill = 0;  // zero bytes after `bytes` (a segment's bss)
 };
 
 enum class LinuxEntryMode { kLong64, kProtected32 };

@@ -9,28 +9,18 @@
 #include <string>
 #include <vector>
 
+#include "devices/acpi/aml_builder.h"
 #include "devices/pc/acpi_pm_device.h"
 #include "devices/pc/acpi_tables.h"
-#include "devices/pc/aml_builder.h"
+#include "tests/linux/table_bytes.h"
 
 using namespace softsynic::devices;
 namespace aml = softsynic::devices::aml;
+using namespace softsynic::test;
 
 namespace {
 
 constexpr std::uint64_t kBase = 0xE0000;
-
-std::uint64_t le(std::span<const std::uint8_t> b, std::size_t at, unsigned size) {
-  std::uint64_t v = 0;
-  for (unsigned i = 0; i < size; ++i) v |= std::uint64_t{b[at + i]} << (8 * i);
-  return v;
-}
-
-unsigned byte_sum(std::span<const std::uint8_t> b) { return std::accumulate(b.begin(), b.end(), 0u) & 0xFF; }
-
-bool contains(std::span<const std::uint8_t> haystack, const std::vector<std::uint8_t>& needle) {
-  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) != haystack.end();
-}
 
 std::vector<std::uint8_t> bytes_of(std::string_view s) { return {s.begin(), s.end()}; }
 

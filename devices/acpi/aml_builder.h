@@ -1,8 +1,9 @@
-// A small AML encoder for the tables the platform generates at run time
+// A small AML encoder for the tables the platforms generate at run time
 // (ACPI 6.3, chapter 20 "ACPI Machine Language Specification": 20.2.2 name
 // objects, 20.2.3 data objects, 20.2.4 package length, 20.2.5 term
-// objects; resource descriptors from 6.4.2.9 "End Tag" and 6.4.3.5.1
-// "QWord Address Space Descriptor").
+// objects; resource descriptors from 6.4.2.9 "End Tag", 6.4.3.4 "32-Bit
+// Fixed Memory Range Descriptor", 6.4.3.5.1 "QWord Address Space
+// Descriptor" and 6.4.3.6 "Extended Interrupt Descriptor").
 // Each function returns the encoding of one AML term as bytes; terms nest
 // by passing the bytes of their contents. Enough for a DSDT of named
 // objects, devices, packages and resource templates; no methods, no
@@ -58,5 +59,13 @@ Bytes resource_template(const std::vector<Bytes>& descriptors);
 // QWordMemory: a cacheable, read-write memory range [min, max] the device
 // consumes, no translation (6.4.3.5.1).
 Bytes qword_memory(std::uint64_t min, std::uint64_t max);
+// Memory32Fixed (ReadWrite, base, size) (6.4.3.4).
+Bytes memory32_fixed(std::uint32_t base, std::uint32_t size);
+
+enum class Trigger : std::uint8_t { kLevel, kEdge };
+enum class Polarity : std::uint8_t { kActiveHigh, kActiveLow };
+// Interrupt (ResourceConsumer, trigger, polarity, Exclusive) { gsi }: one
+// interrupt the device consumes, not shared, not a wake source (6.4.3.6).
+Bytes interrupt(std::uint32_t gsi, Trigger trigger, Polarity polarity);
 
 }  // namespace softsynic::devices::aml
