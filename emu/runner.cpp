@@ -27,6 +27,8 @@
 #include "emu/host_test_ports.h"
 #include "emu/host_time_source.h"
 #include "emu/image_loader.h"
+#include "emu/arm64/linux_boot.h"
+#include "emu/guest_writes.h"
 #include "emu/pc/linux_platform.h"
 #include "emu/pc/multiboot.h"
 #include "emu/monitor_page_watch.h"
@@ -333,6 +335,10 @@ Runner::Impl::Impl(RunnerOptions o)
           "recording is not available on the pc platform (the test device's connections are not in the trace "
           "format); use --timeline");
     }
+  } else if (options.platform == Platform::virt && options.arch != Arch::aarch64) {
+    throw std::invalid_argument("the virt platform is aarch64 only");
+  } else if (options.linux_kernel && options.platform != Platform::virt) {
+    throw std::invalid_argument("a Linux kernel boots on the pc (x86-64) or virt (aarch64) platform");
   } else if (options.memory < layout.reserved_size + options.vps * kStackPerVp + 0x10000) {
     throw std::invalid_argument("not enough guest memory for the image area and the VP stacks");
   }
@@ -442,6 +448,32 @@ Runner::Impl::Impl(RunnerOptions o)
     }
     return;
   }
+  if (options.platform == Platform::virt && options.linux_kernel) {
+    // VP 0 enters the Image as the arm64 booting rules say; the others
+    // wait for PSCI CPU_ON.
+    const std::vector<char> kernel = read_file(options.image);
+    std::vector<char> initrd;
+    if (!options.initrd.empty()) initrd = read_file(options.initrd);
+    arm64::LinuxBootConfig boot;
+    boot.ram_base = layout.ram_base;
+    boot.ram_bytes = options.memory;
+    boot.vp_count = options.vps;
+    boot.command_line = options.arguments;
+    boot.initrd = std::span(reinterpret_cast<const std::uint8_t*>(initrd.data()), initrd.size());
+    const arm64::LinuxBootPlan plan =
+        arm64::plan_linux_boot(std::span(reinterpret_cast<const std::uint8_t*>(kernel.data()), kernel.size()), boot);
+    apply_guest_writes(plan.writes, ram);
+    for (std::uint32_t vp = 0; vp < options.vps; ++vp) {
+      EngineConfig ec;
+      ec.vp_index = vp;
+      ec.entry = plan.entry.pc;
+      ec.stack_top = layout.ram_base + options.memory - vp * kStackPerVp;
+      ec.start = vp == 0 ? StartMode::arm64_linux : StartMode::powered_off;
+      ec.arm64_x0 = plan.entry.x0;
+      engines.push_back(machine->make_engine(ec));
+    }
+    return;
+  }
   if (options.platform == Platform::pc) {
     // The BSP boots the kernel; the APs wait for INIT/SIPI.
     const MultibootKernel kernel = load_multiboot(options.image, ram, options.memory, options.arguments);
@@ -465,6 +497,9 @@ Runner::Impl::Impl(RunnerOptions o)
     ec.vp_index = vp;
     ec.entry = image.entry;
     ec.stack_top = ram_end - vp * kStackPerVp;
+    // virt: VP 0 starts by the boot contract, the others when PSCI CPU_ON
+    // names them.
+    if (options.platform == Platform::virt && vp != 0) ec.start = StartMode::powered_off;
     engines.push_back(machine->make_engine(ec));
   }
 }

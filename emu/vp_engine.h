@@ -121,8 +121,11 @@ MemoryLayout memory_layout(Arch arch);
 // debug devices (emu/debug_devices.h), both architectures. pc (x86-64
 // only): a PC for multiboot kernels (docs/PC_PLATFORM.md): firmware ROM,
 // 16550 serial, isa-debug-exit, fw_cfg, 8259 mask ports, the Hyper-V test
-// device; VPs start as StartMode says.
-enum class Platform { bare, pc };
+// device; VPs start as StartMode says. virt (ARM64 only): a small Arm
+// machine for operating systems (emu/arm64/platform.h, virt_platform.h):
+// the GICv3 distributor, the virtual timer, a PL011 and PSCI, with the
+// debug devices still mapped; VP 0 starts, the others wait for PSCI CPU_ON.
+enum class Platform { bare, pc, virt };
 
 // Partition-wide inputs of a machine. Pointers outlive the machine.
 struct MachineConfig {
@@ -168,6 +171,8 @@ enum class StartMode {
   multiboot,         // pc: flat 32-bit protected mode at entry, EBX = multiboot_info
   wait_for_startup,  // pc APs: halted until INIT/SIPI start them in real mode
   long_mode,         // pc: 64-bit mode at entry with the tables of `long_mode` (Linux's 64-bit boot protocol)
+  powered_off,       // virt: off until a PSCI CPU_ON names the VP
+  arm64_linux,       // virt: EL1h, D A I F masked, MMU off, PC = entry, X0 = arm64_x0, X1-X3 = 0 (arm64 booting rules)
 };
 
 // StartMode::long_mode: the tables a loader wrote and RSI.
@@ -189,6 +194,7 @@ struct EngineConfig {
   std::uint32_t multiboot_info = 0;  // multiboot: the information structure's address (EBX)
   std::uint32_t boot_magic = 0x2BAD'B002;  // multiboot: EAX (the multiboot magic; a PVH entry ignores it)
   LongModeStart long_mode{};         // long_mode
+  std::uint64_t arm64_x0 = 0;        // arm64_linux: the DTB's address
 };
 
 // A readable register dump for logs and fault messages.

@@ -99,6 +99,23 @@ struct Arm64Engine::Hooks {
       uc_emu_stop(uc);
     }
   }
+  static std::uint64_t gicd_read(uc_engine*, std::uint64_t offset, unsigned size, void* user) {
+    Arm64Engine& e = self(user);
+    return e.virt_->distributor().mmio_read(e.vp_, offset, size);
+  }
+  static void gicd_write(uc_engine*, std::uint64_t offset, unsigned size, std::uint64_t value, void* user) {
+    Arm64Engine& e = self(user);
+    e.virt_->distributor().mmio_write(e.vp_, offset, size, value);
+    e.irq_check_.store(true, std::memory_order_release);
+  }
+  static std::uint64_t uart_read(uc_engine*, std::uint64_t offset, unsigned size, void* user) {
+    Arm64Engine& e = self(user);
+    return e.virt_->uart().mmio_read(e.vp_, offset, size);
+  }
+  static void uart_write(uc_engine*, std::uint64_t offset, unsigned size, std::uint64_t value, void* user) {
+    Arm64Engine& e = self(user);
+    e.virt_->uart().mmio_write(e.vp_, offset, size, value);
+  }
   static std::uint64_t gicr_read(uc_engine*, std::uint64_t offset, unsigned size, void* user) {
     return self(user).machine_.gicr_read(offset, size);
   }
@@ -118,7 +135,9 @@ Arm64Engine::Arm64Engine(Arm64Machine& machine, const EngineConfig& config)
       line_(machine.line(config.vp_index)),
       monitor_watch_(machine.config().monitor, machine.config().monitor_pages, machine.config().ram,
                      [this] { machine_.config().host->deadline_armed(vp_); }),
-      observer_(machine.config().cpu_observer) {
+      observer_(machine.config().cpu_observer),
+      virt_(machine.virt()),
+      powered_off_(config.start == StartMode::powered_off) {
   unicorn::check(uc_ctl_set_cpu_model(uc_.get(), UC_CPU_ARM64_A72), "ARM64 CPU model");
   unicorn::map_guest_ram(uc_.get(), *machine_.config().ram);
   load_boot_state(config);
@@ -143,6 +162,29 @@ void Arm64Engine::load_boot_state(const EngineConfig& config) {
   regs_.set_sp(config.stack_top);
   regs_.set_x(0, vp_);
   regs_.set_x(1, machine_.config().vp_count);
+  if (config.start == StartMode::arm64_linux) {
+    // The arm64 booting rules: X0 the DTB, X1-X3 zero, EL1h with D, A, I
+    // and F masked; the MMU is off in a fresh engine.
+    regs_.set_x(0, config.arm64_x0);
+    for (unsigned n = 1; n <= 3; ++n) regs_.set_x(n, 0);
+    regs_.set_pstate(devices::pstate::kEl1h | devices::pstate::kDaif);
+  }
+}
+
+bool Arm64Engine::power_on_if_started() {
+  if (!powered_off_) return true;
+  auto start = virt_ != nullptr ? virt_->take_start(vp_) : std::nullopt;
+  if (!start) return false;
+  // PSCI CPU_ON: the entry at EL1h with D, A, I and F masked, X0 the
+  // context id; the MMU is still off in this VP's fresh engine. The stack
+  // pointer and X1 keep the boot contract's values (PSCI leaves them
+  // UNKNOWN).
+  powered_off_ = false;
+  halted_ = false;
+  regs_.set_pc(start->entry);
+  regs_.set_x(0, start->context_id);
+  regs_.set_pstate(devices::pstate::kEl1h | devices::pstate::kDaif);
+  return true;
 }
 
 void Arm64Engine::install_hooks() {
@@ -163,6 +205,12 @@ void Arm64Engine::install_hooks() {
   unicorn::check(uc_mmio_map(uc, kGicrBase, (machine_.gicr_size() + 0xFFF) & ~std::uint64_t{0xFFF}, &Hooks::gicr_read,
                              this, &Hooks::gicr_write, this),
                  "redistributor MMIO");
+  if (virt_ != nullptr) {
+    unicorn::check(uc_mmio_map(uc, kGicdBase, kGicdSize, &Hooks::gicd_read, this, &Hooks::gicd_write, this),
+                   "distributor MMIO");
+    unicorn::check(uc_mmio_map(uc, kPl011Base, kPl011Size, &Hooks::uart_read, this, &Hooks::uart_write, this),
+                   "PL011 MMIO");
+  }
 }
 
 std::optional<std::uint32_t> Arm64Engine::instruction_at(std::uint64_t address) const {
@@ -238,7 +286,14 @@ void Arm64Engine::emulate_hvc() {
     observer_->before_crossing(vp_, 0);
     for (unsigned n = 0; n < kArm64XCount; ++n) before.x[n] = regs_.get_x(n);
   }
+  if (virt_ != nullptr) virt_->set_calling_vp(vp_);
   HypercallOutcome outcome = machine_.hypervisor().hvc(vp_, 0, imm, regs_);
+  if (virt_ != nullptr && virt_->system_off_requested()) {
+    // PSCI SYSTEM_OFF/RESET: the platform told the host; this VP stops.
+    exited_ = true;
+    uc_emu_stop(uc_.get());
+    return;
+  }
   if (observer_) observer_->on_arm64_hvc(vp_, 0, imm, before, regs_, outcome);
   // A timer register write may have armed a deadline before this slice's
   // end (any SetVpRegisters may hold one).
@@ -256,7 +311,26 @@ bool Arm64Engine::on_sysreg(int rt, const uc_arm64_cp_reg& cp, bool is_read) {
                                          static_cast<std::uint8_t>(cp.crn), static_cast<std::uint8_t>(cp.crm),
                                          static_cast<std::uint8_t>(cp.op2)};
   devices::SysRegResult result = devices::SysRegResult::not_mine;
-  if (is_read && enc == kMpidr) {
+  if (virt_ != nullptr) {
+    // The virtual timer's registers; the rest fall through.
+    devices::GenericTimer& timer = virt_->timer(vp_);
+    const std::uint64_t now = machine_.config().time->now();
+    if (is_read) {
+      std::uint64_t value = 0;
+      result = timer.read_sysreg(enc, now, value);
+      if (result == devices::SysRegResult::ok) regs_.set(rt, value);
+    } else {
+      result = timer.write_sysreg(enc, now, cp.val);
+      if (result == devices::SysRegResult::ok) {
+        // A new deadline may fall in this slice; the output may have changed.
+        machine_.config().host->deadline_armed(vp_);
+        irq_check_.store(true, std::memory_order_release);
+      }
+    }
+  }
+  if (result != devices::SysRegResult::not_mine) {
+    // answered by the timer
+  } else if (is_read && enc == kMpidr) {
     regs_.set(rt, mpidr_for_vp(vp_));
     result = devices::SysRegResult::ok;
   } else if (is_read) {
@@ -325,8 +399,11 @@ SliceResult Arm64Engine::run_slice(std::uint64_t block_budget) {
   };
   if (fault_) return finish(StopReason::guest_fault);
   if (exited_ || slice_.stop_requested()) return finish(StopReason::exit_requested);
+  if (!power_on_if_started()) return finish(StopReason::halted);
   invalidations_.apply(uc_.get());
   monitor_watch_.slice_start();
+  // Reference time moved since the last slice: the timer's level follows.
+  if (virt_ != nullptr) virt_->timer(vp_).update(machine_.config().time->now());
   // WFI completes when IRQ is asserted, masked or not.
   if (halted_ && devices::arm64_wfi_should_wake(line_)) halted_ = false;
   if (halted_) return finish(StopReason::halted);
@@ -378,7 +455,22 @@ SliceResult Arm64Engine::run_slice(std::uint64_t block_budget) {
 
 std::optional<std::uint64_t> Arm64Engine::next_deadline() const {
   SyntheticTimers* timers = machine_.config().timers;
-  return timers != nullptr ? timers->vp(vp_).next_deadline() : std::nullopt;
+  std::optional<std::uint64_t> deadline = timers != nullptr ? timers->vp(vp_).next_deadline() : std::nullopt;
+  if (virt_ != nullptr && !powered_off_) {
+    if (auto timer = virt_->timer(vp_).next_deadline(); timer && (!deadline || *timer < *deadline)) deadline = timer;
+  }
+  return deadline;
+}
+
+void Arm64Engine::fire_due(std::uint64_t now) {
+  if (virt_ == nullptr) return;
+  virt_->timer(vp_).update(now);
+  irq_check_.store(true, std::memory_order_release);
+}
+
+bool Arm64Engine::interrupt_pending() const {
+  if (powered_off_) return virt_ != nullptr && virt_->start_pending(vp_);
+  return kicked_.load(std::memory_order_acquire);
 }
 
 RegisterSnapshot Arm64Engine::registers() const {

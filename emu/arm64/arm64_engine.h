@@ -66,6 +66,7 @@ class GuestCpuObserver;
 namespace softsynic::emu::arm64 {
 
 class Arm64Machine;
+class VirtPlatform;
 
 class Arm64Engine final : public VpEngine, public unicorn::UnicornVpDebug {
  public:
@@ -78,9 +79,10 @@ class Arm64Engine final : public VpEngine, public unicorn::UnicornVpDebug {
   void request_stop() override { slice_.request_stop(); }
   void limit_slice(std::uint64_t blocks) override { slice_.limit(blocks); }
   bool take_interrupt() override;
-  bool interrupt_pending() const override { return kicked_.load(std::memory_order_acquire); }
+  bool interrupt_pending() const override;
   void invalidate_code(std::uint64_t gpa, std::uint64_t size) override { invalidations_.add(gpa, size); }
   std::optional<std::uint64_t> next_deadline() const override;
+  void fire_due(std::uint64_t now) override;
   RegisterSnapshot registers() const override;
   void request_pause() override { slice_.request_pause(); }
   void clear_pause() override { slice_.clear_pause(); }
@@ -97,6 +99,9 @@ class Arm64Engine final : public VpEngine, public unicorn::UnicornVpDebug {
   friend struct Hooks;
 
   void load_boot_state(const EngineConfig& config);
+  // A VP started powered off runs once a PSCI CPU_ON named it: false while
+  // it is still off.
+  bool power_on_if_started();
   void install_hooks();
   void on_block(std::uint64_t address);
   void on_exception(std::uint32_t intno);
@@ -122,6 +127,8 @@ class Arm64Engine final : public VpEngine, public unicorn::UnicornVpDebug {
   unicorn::CodeInvalidations invalidations_;
   unicorn::MonitorTriggerWatch monitor_watch_;
   replay::GuestCpuObserver* observer_;  // may be null: recorder and timeline
+  VirtPlatform* virt_;                  // the virt platform's devices; null on bare
+  bool powered_off_;                    // virt: waiting for PSCI CPU_ON
 };
 
 }  // namespace softsynic::emu::arm64

@@ -16,8 +16,8 @@ HvConfig Arm64Machine::make_hv_config(const MachineConfig& config) {
   if (config.ram == nullptr || config.partition == nullptr || config.time == nullptr || config.host == nullptr) {
     throw std::invalid_argument("aarch64 machine: ram, partition, time and host are required");
   }
-  if (config.platform != Platform::bare) {
-    throw std::invalid_argument("aarch64 machine: only the bare platform");
+  if (config.platform == Platform::pc) {
+    throw std::invalid_argument("aarch64 machine: the bare or virt platform (pc is x86-64's)");
   }
   if (config.vp_count == 0 || config.vp_count > kMaxVps) {
     throw std::invalid_argument("aarch64 machine: 1 to " + std::to_string(kMaxVps) + " VPs");
@@ -50,13 +50,26 @@ Arm64Machine::Arm64Machine(const MachineConfig& config)
     stimer_owner_ = std::make_unique<RegisterOwnerRef<SyntheticTimers>>(*config_.timers);
     hv_.registers().add_owner(*stimer_owner_);
   }
+  if (config_.platform == Platform::virt) {
+    std::vector<devices::InterruptLine*> lines;
+    for (auto& line : lines_) lines.push_back(line.get());
+    virt_ = std::make_unique<VirtPlatform>(config_, lines);
+    hv_.set_psci(&virt_->psci());
+  }
 }
 
 Arm64Machine::~Arm64Machine() = default;
 
+std::size_t Arm64Machine::console_input(std::span<const std::uint8_t> bytes) {
+  return virt_ != nullptr ? virt_->uart().receive(bytes) : 0;
+}
+
 std::unique_ptr<VpEngine> Arm64Machine::make_engine(const EngineConfig& config) {
   if (config.vp_index >= config_.vp_count) throw std::invalid_argument("VP index out of range");
-  if (config.start != StartMode::boot_contract) throw std::invalid_argument("aarch64: only the boot contract start");
+  const bool virt_start = config.start == StartMode::powered_off || config.start == StartMode::arm64_linux;
+  if (config.start != StartMode::boot_contract && !(virt_start && virt_ != nullptr)) {
+    throw std::invalid_argument("aarch64: the boot contract start, or on the virt platform powered_off and arm64_linux");
+  }
   return std::make_unique<Arm64Engine>(*this, config);
 }
 

@@ -19,6 +19,7 @@
 #include "cpu_hooks/arm64_hypervisor.h"
 #include "cpu_hooks/register_owner.h"
 #include "devices/arm64/interrupt_line.h"
+#include "emu/arm64/virt_platform.h"
 #include "emu/vp_engine.h"
 
 namespace softsynic::emu::arm64 {
@@ -30,10 +31,14 @@ class Arm64Machine final : public ArchMachine {
 
   Arch arch() const override { return Arch::aarch64; }
   std::unique_ptr<VpEngine> make_engine(const EngineConfig& config) override;
+  // The virt platform's PL011 receiver; 0 on the bare platform.
+  std::size_t console_input(std::span<const std::uint8_t> bytes) override;
 
   const MachineConfig& config() const { return config_; }
   Arm64Hypervisor& hypervisor() { return hv_; }
   devices::InterruptLine& line(std::uint32_t vp) { return *lines_.at(vp); }
+  // The virt platform's devices and PSCI; nullptr on the bare platform.
+  VirtPlatform* virt() { return virt_.get(); }
 
   // Redistributor MMIO for every VP's frames (offset from kGicrBase):
   // RD_base registers here, the SGI/PPI frame in the VP's line. 32-bit
@@ -51,6 +56,7 @@ class Arm64Machine final : public ArchMachine {
   std::vector<std::unique_ptr<devices::InterruptLine>> lines_;
   std::vector<std::uint32_t> waker_;  // GICR_WAKER.ProcessorSleep per VP
   std::unique_ptr<RegisterOwner> stimer_owner_;  // config_.timers, when set
+  std::unique_ptr<VirtPlatform> virt_;            // Platform::virt
 };
 
 }  // namespace softsynic::emu::arm64

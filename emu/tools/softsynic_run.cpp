@@ -59,18 +59,23 @@ void usage(std::FILE* to) {
                "usage: softsynic-run [options] --image FILE\n"
                "       softsynic-run --platform pc [options] --kernel FILE [--append ARGS]\n"
                "       softsynic-run --platform pc [options] --linux FILE [--initrd FILE] [--append ARGS]\n"
+               "       softsynic-run --arch aarch64 --platform virt [options] --linux Image [--initrd FILE]\n"
+               "                     [--append ARGS]\n"
                "  --arch x86_64|aarch64   guest architecture (default x86_64)\n"
-               "  --platform bare|pc      bare: the runner's boot contract (default); pc: a PC that\n"
-               "                          boots a multiboot kernel (x86_64; docs/PC_PLATFORM.md)\n"
-               "  --vps N                 virtual processors (default 1; bare: up to 64, pc: up to 255)\n"
+               "  --platform bare|pc|virt bare: the runner's boot contract (default); pc: a PC that\n"
+               "                          boots a multiboot kernel or Linux (x86_64; docs/PC_PLATFORM.md);\n"
+               "                          virt: an Arm machine with a GICv3, PL011 and PSCI (aarch64;\n"
+               "                          VP 0 starts, the others at PSCI CPU_ON)\n"
+               "  --vps N                 virtual processors (default 1; bare, virt: up to 64, pc: up\n"
+               "                          to 255)\n"
                "  --memory SIZE           guest RAM, e.g. 64M, 1G (default 64M)\n"
-               "  --image FILE            ELF64 executable or flat binary (bare)\n"
+               "  --image FILE            ELF64 executable or flat binary (bare, virt)\n"
                "  --kernel FILE           multiboot v1 kernel, ELF32/ELF64 or a.out kludge (pc)\n"
-               "  --linux FILE            Linux kernel: bzImage, or vmlinux with its PVH entry (pc;\n"
-               "                          docs/LINUX_GUEST.md)\n"
+               "  --linux FILE            Linux kernel: bzImage, or vmlinux with its PVH entry (pc),\n"
+               "                          an arm64 Image (virt; docs/LINUX_GUEST.md)\n"
                "  --initrd FILE           initramfs for --linux\n"
                "  --append ARGS           multiboot: the command line after the kernel's path; Linux:\n"
-               "                          the whole command line (pc)\n"
+               "                          the whole command line (pc, virt)\n"
                "  --feature-off NAME      hide a hypervisor feature (repeatable):");
   for (const auto& f : softsynic::hv_feature_names()) std::fprintf(to, " %.*s", static_cast<int>(f.name.size()), f.name.data());
   std::fprintf(to,
@@ -178,7 +183,7 @@ template <const char* const* Words>
 struct Choice {
   std::string value;
 };
-constexpr const char* kPlatforms[] = {"bare", "pc", nullptr};
+constexpr const char* kPlatforms[] = {"bare", "pc", "virt", nullptr};
 constexpr const char* kClocks[] = {"virtual", "host", nullptr};
 constexpr const char* kDevices[] = {"vmbus-echo", "vmbus-ic", nullptr};
 constexpr const char* kSerialInputs[] = {"auto", "stdin", "none", nullptr};
@@ -365,7 +370,9 @@ int main(int argc, char** argv) {
   const bool vmbus_log = vm.count("vmbus-log") != 0;
   if (auto* v = given<ArchName>(vm, "arch")) options.arch = v->value;
   if (auto* v = given<Choice<kPlatforms>>(vm, "platform")) {
-    options.platform = v->value == "pc" ? softsynic::emu::Platform::pc : softsynic::emu::Platform::bare;
+    options.platform = v->value == "pc"     ? softsynic::emu::Platform::pc
+                       : v->value == "virt" ? softsynic::emu::Platform::virt
+                                            : softsynic::emu::Platform::bare;
   }
   std::string kernel;
   if (auto* v = given<Text>(vm, "kernel")) kernel = v->value;
@@ -406,22 +413,32 @@ int main(int argc, char** argv) {
     return kUsageError;
   }
   const bool pc = options.platform == softsynic::emu::Platform::pc;
-  if (pc != !kernel.empty() || (pc && !options.image.empty()) || (!pc && !options.arguments.empty())) {
-    std::fprintf(stderr, "softsynic-run: --kernel, --linux and --append go with --platform pc, --image with the "
-                         "bare platform\n");
+  const bool virt = options.platform == softsynic::emu::Platform::virt;
+  // pc: --kernel (multiboot) or --linux; virt: --linux, or --image for a
+  // bare-metal ELF; bare: --image.
+  const bool kernel_ok = pc ? !kernel.empty() && options.image.empty()
+                      : virt ? (options.linux_kernel ? options.image.empty() : kernel.empty())
+                             : kernel.empty();
+  if (!kernel_ok || (!options.linux_kernel && !pc && !options.arguments.empty())) {
+    std::fprintf(stderr, "softsynic-run: --kernel goes with --platform pc, --linux and --append with --platform pc "
+                         "or virt, --image with the bare and virt platforms\n");
     return kUsageError;
   }
-  if (pc) options.image = kernel;
+  if (virt && options.arch != softsynic::emu::Arch::aarch64) {
+    std::fprintf(stderr, "softsynic-run: --platform virt goes with --arch aarch64\n");
+    return kUsageError;
+  }
+  if (!kernel.empty()) options.image = kernel;
   // Serial input: stdin to COM1. auto takes an interactive session only,
   // stdin and stdout both terminals: a script that runs softsynic-run from
   // a terminal but reads its output keeps the deterministic run.
   const std::string serial_input = vm.count("serial-input") != 0 ? vm["serial-input"].as<Choice<kSerialInputs>>().value : "auto";
   const bool interactive = isatty(STDIN_FILENO) != 0 && isatty(STDOUT_FILENO) != 0;
-  if (serial_input == "stdin" && !pc) {
-    std::fprintf(stderr, "softsynic-run: --serial-input stdin goes with --platform pc (COM1)\n");
+  if (serial_input == "stdin" && !pc && !virt) {
+    std::fprintf(stderr, "softsynic-run: --serial-input stdin goes with --platform pc (COM1) or virt (the PL011)\n");
     return kUsageError;
   }
-  const bool console_input = pc && (serial_input == "stdin" || (serial_input == "auto" && interactive));
+  const bool console_input = (pc || virt) && (serial_input == "stdin" || (serial_input == "auto" && interactive));
   if (console_input) {
     options.console_input = true;
     // Typing happens in host time; an idle guest waiting for it should too.
@@ -432,7 +449,7 @@ int main(int argc, char** argv) {
     return kUsageError;
   }
   if (!pc && options.vps > 64) {
-    std::fprintf(stderr, "softsynic-run: the bare platform has at most 64 VPs\n");
+    std::fprintf(stderr, "softsynic-run: the bare and virt platforms have at most 64 VPs\n");
     return kUsageError;
   }
   if (pc && !record_path.empty()) {

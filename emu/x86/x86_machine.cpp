@@ -24,6 +24,7 @@ HvConfig X86Machine::make_hv_config(const MachineConfig& config) {
   if (config.ram == nullptr || config.partition == nullptr || config.time == nullptr || config.host == nullptr) {
     throw std::invalid_argument("x86-64 machine: ram, partition, time and host are required");
   }
+  if (config.platform == Platform::virt) throw std::invalid_argument("x86-64 machine: the virt platform is ARM64's");
   HvConfig hv;
   hv.arch = HvArch::x86_64;
   // The engine hooks OUT inside translated code; VMCALL costs an exit.
