@@ -2,7 +2,9 @@
 // (TLFS "Virtual Processor Register Names") onto its owner, for both the
 // x86-64 MSRs and HvGet/SetVpRegisters on both architectures:
 //  - GUEST_OS_ID (partition-wide, one per VTL), VP_INDEX, TIME_REF_COUNT
-//    (read-only, from the TimeSource): here;
+//    (read-only, from the TimeSource), and the 128-bit identification
+//    registers (read-only: the hypervisor CPUID leaves, cpu_hooks/hv_cpuid.h):
+//    here;
 //  - SCONTROL, SVERSION, SIEFP, SIMP, EOM, SINT0-15: the VP's SynicVp;
 //  - STIMERn_* and any other name: the VP's SynicVp, then each added
 //    RegisterOwner in turn (the synthetic timers plug in here).
@@ -23,10 +25,12 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "cpu_hooks/hv_config.h"
 #include "cpu_hooks/register_owner.h"
+#include "synic/defs/hypercall.h"
 #include "synic/defs/registers.h"
 #include "synic/defs/vtl.h"
 #include "synic/register_access.h"
@@ -49,6 +53,10 @@ class SyntheticRegisters {
   // read-only register, reserved bits, bad vector, vp/vtl out of range.
   RegisterAccess read(std::uint32_t vp, Vtl vtl, HvRegisterName name, std::uint64_t& value);
   RegisterAccess write(std::uint32_t vp, Vtl vtl, HvRegisterName name, std::uint64_t value);
+  // The 128-bit identification registers (HYPERVISOR_VERSION, FEATURES,
+  // ENLIGHTENMENTS): their value, or nothing for any other name. Writing
+  // them is invalid (read-only). Thread-safe.
+  std::optional<HvRegisterValue> identification(HvRegisterName name) const;
 
   std::uint64_t guest_os_id(Vtl vtl) const;
   // Called after every accepted GUEST_OS_ID write (x86: a zero id turns the

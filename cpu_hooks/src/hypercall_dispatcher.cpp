@@ -183,8 +183,13 @@ class VpRegistersCall {
       const auto name = HvRegisterName(load_as<std::uint32_t>(input, sizeof(VpRegistersInputHeader) + 4 * i));
       std::uint64_t value = 0;
       if (!registers_.visible(name)) return HvStatus::unknown_register_name;
-      if (HvStatus s = status_of(registers_.read(t.vp, t.vtl, name, value)); s != HvStatus::success) return s;
-      const HvRegisterValue out{value, 0};
+      HvRegisterValue out{};
+      if (auto id = registers_.identification(name)) {
+        out = *id;
+      } else {
+        if (HvStatus s = status_of(registers_.read(t.vp, t.vtl, name, value)); s != HvStatus::success) return s;
+        out = HvRegisterValue{value, 0};
+      }
       std::memcpy(output.data() + sizeof(HvRegisterValue) * i, &out, sizeof(out));
       return HvStatus::success;
     });

@@ -2,6 +2,8 @@
 // HvGet/SetVpRegisters (TLFS "Virtual Processor Register Names").
 #include "cpu_hooks/synthetic_registers.h"
 
+#include "cpu_hooks/hv_cpuid.h"
+
 #include "synic/defs/register_values.h"
 #include "synic/partition.h"
 #include "synic/time_source.h"
@@ -67,6 +69,25 @@ RegisterAccess SyntheticRegisters::read(std::uint32_t vp, Vtl vtl, HvRegisterNam
   }
 }
 
+std::optional<HvRegisterValue> SyntheticRegisters::identification(HvRegisterName name) const {
+  std::uint32_t leaf = 0;
+  switch (name) {
+    case HvRegisterName::hypervisor_version:
+      leaf = 0x4000'0002;
+      break;
+    case HvRegisterName::features:
+      leaf = 0x4000'0003;
+      break;
+    case HvRegisterName::enlightenments:
+      leaf = 0x4000'0004;
+      break;
+    default:
+      return std::nullopt;
+  }
+  const auto r = hv_cpuid(config_, partition_.vp_count(), leaf).value_or(CpuidResult{});
+  return HvRegisterValue{r.eax | std::uint64_t{r.ebx} << 32, r.ecx | std::uint64_t{r.edx} << 32};
+}
+
 RegisterAccess SyntheticRegisters::write(std::uint32_t vp, Vtl vtl, HvRegisterName name, std::uint64_t value) {
   if (vp >= partition_.vp_count() || vtl >= partition_.vtl_count()) return RegisterAccess::invalid;
   if (!visible(name)) return RegisterAccess::unknown;
@@ -77,6 +98,9 @@ RegisterAccess SyntheticRegisters::write(std::uint32_t vp, Vtl vtl, HvRegisterNa
       return RegisterAccess::ok;
     case HvRegisterName::vp_index:
     case HvRegisterName::time_ref_count:
+    case HvRegisterName::hypervisor_version:
+    case HvRegisterName::features:
+    case HvRegisterName::enlightenments:
       return RegisterAccess::invalid;  // read-only
     default: {
       if (is_sint(name)) {

@@ -32,6 +32,9 @@ inline constexpr SysRegEncoding kCtlr{3, 0, 12, 12, 4};     // ICC_CTLR_EL1
 inline constexpr SysRegEncoding kSre{3, 0, 12, 12, 5};      // ICC_SRE_EL1
 inline constexpr SysRegEncoding kIgrpen0{3, 0, 12, 12, 6};  // ICC_IGRPEN0_EL1
 inline constexpr SysRegEncoding kIgrpen1{3, 0, 12, 12, 7};  // ICC_IGRPEN1_EL1
+// Active priorities, group 0 (op2 4-7) and group 1 (op2 0-3), n = 0..3.
+constexpr bool is_ap0r(SysRegEncoding r) { return r.op0 == 3 && r.op1 == 0 && r.crn == 12 && r.crm == 8 && r.op2 >= 4; }
+constexpr bool is_ap1r(SysRegEncoding r) { return r.op0 == 3 && r.op1 == 0 && r.crn == 12 && r.crm == 9 && r.op2 <= 3; }
 }  // namespace icc
 
 // Offsets in the redistributor's SGI/PPI frame (RD_base + 0x10000).

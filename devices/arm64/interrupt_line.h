@@ -25,7 +25,10 @@
 // the IRQ output weigh the best SPI routed here against the local INTIDs;
 // EOIR1/DIR of an SPI go back to the source.
 // Not modelled: group 0 and secure state (ICC_IGRPEN0_EL1 reads 0, writes
-// ignored), SGI generation (ICC_SGI1R_EL1 writes are ignored), LPIs,
+// ignored), SGI generation (ICC_SGI1R_EL1 writes are ignored here: the
+// machine, which sees every VP, sends them; emu/arm64/arm64_machine.h),
+// the active-priority registers ICC_AP0R<n>_EL1/ICC_AP1R<n>_EL1 (read 0,
+// writes ignored: Linux only clears them at start-up), LPIs,
 // binary-point preemption groups, ICACTIVER of an SPI from another VP (its
 // priority stays running here until EOIR).
 //

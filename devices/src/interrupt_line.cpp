@@ -167,6 +167,7 @@ SysRegResult InterruptLine::read_sysreg(SysRegEncoding r, std::uint64_t& value) 
   else if (r == icc::kIgrpen1) value = igrpen1_ ? 1 : 0;
   else if (r == icc::kIgrpen0) value = 0;
   else if (r == icc::kRpr) value = running_priority();
+  else if (icc::is_ap0r(r) || icc::is_ap1r(r)) value = 0;  // not kept: see the header
   else if (r == icc::kEoir1 || r == icc::kDir || r == icc::kSgi1r) return SysRegResult::undefined;  // write-only
   else return SysRegResult::not_mine;
   return SysRegResult::ok;
@@ -180,8 +181,9 @@ SysRegResult InterruptLine::write_sysreg(SysRegEncoding r, std::uint64_t value) 
   else if (r == icc::kBpr1) bpr1_ = std::max(static_cast<std::uint8_t>(value & 7), kMinBinaryPoint);
   else if (r == icc::kCtlr) ctlr_ = IccCtlrReg(value);
   else if (r == icc::kIgrpen1) igrpen1_ = (value & 1) != 0;
-  else if (r == icc::kSre || r == icc::kIgrpen0 || r == icc::kSgi1r) {
-    // write-ignored: fixed SRE, no group 0, no SGI generation
+  else if (r == icc::kSre || r == icc::kIgrpen0 || r == icc::kSgi1r || icc::is_ap0r(r) || icc::is_ap1r(r)) {
+    // write-ignored: fixed SRE, no group 0, SGIs sent by the machine (it
+    // sees every VP), active priorities not kept
   } else if (r == icc::kIar1 || r == icc::kHppir1 || r == icc::kRpr) return SysRegResult::undefined;  // read-only
   else return SysRegResult::not_mine;
   return SysRegResult::ok;

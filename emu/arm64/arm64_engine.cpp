@@ -8,6 +8,7 @@
 #include "devices/arm64/interrupt_line.h"
 #include "devices/arm64/irq_entry.h"
 #include "emu/arm64/arm64_machine.h"
+#include "emu/arm64/arm64_paging.h"
 #include "emu/arm64/platform.h"
 #include "emu/debug_devices.h"
 #include "emu/replay/guest_cpu_observer.h"
@@ -213,8 +214,17 @@ void Arm64Engine::install_hooks() {
   }
 }
 
+Arm64PagingState Arm64Engine::paging_state() const {
+  // SCTLR_EL1 (3,0,1,0,0), TCR_EL1 (3,0,2,0,2), TTBR0/1_EL1 (3,0,2,0,0/1).
+  return {regs_.get_sysreg(3, 0, 1, 0, 0), regs_.get_sysreg(3, 0, 2, 0, 2), regs_.get_sysreg(3, 0, 2, 0, 0),
+          regs_.get_sysreg(3, 0, 2, 0, 1)};
+}
+
 std::optional<std::uint32_t> Arm64Engine::instruction_at(std::uint64_t address) const {
-  const std::byte* p = machine_.config().ram->host_pointer(address, kInstructionSize);
+  // Instructions are 4-byte aligned, so one never straddles a page.
+  const auto pa = arm64_translate(*machine_.config().ram, paging_state(), address);
+  if (!pa) return std::nullopt;
+  const std::byte* p = machine_.config().ram->host_pointer(*pa, kInstructionSize);
   if (p == nullptr) return std::nullopt;
   std::uint32_t word;
   std::memcpy(&word, p, sizeof word);
@@ -330,6 +340,9 @@ bool Arm64Engine::on_sysreg(int rt, const uc_arm64_cp_reg& cp, bool is_read) {
   }
   if (result != devices::SysRegResult::not_mine) {
     // answered by the timer
+  } else if (!is_read && enc == devices::gic::icc::kSgi1r) {
+    machine_.send_sgi(vp_, cp.val);
+    result = devices::SysRegResult::ok;
   } else if (is_read && enc == kMpidr) {
     regs_.set(rt, mpidr_for_vp(vp_));
     result = devices::SysRegResult::ok;
@@ -492,7 +505,6 @@ namespace {
 constexpr unsigned kGdbSp = 31;
 constexpr unsigned kGdbPc = 32;
 constexpr unsigned kGdbCpsr = 33;
-constexpr std::uint64_t kSctlrM = 1;  // SCTLR_EL1.M: stage 1 translation on
 
 int gdb_uc_register(unsigned regno) {
   if (regno <= 28) return UC_ARM64_REG_X0 + static_cast<int>(regno);
@@ -533,9 +545,7 @@ bool Arm64Engine::write_register(unsigned regno, std::span<const std::byte> valu
 
 std::optional<std::uint64_t> Arm64Engine::debug_page(gdb::AddressSpace space, std::uint64_t page) const {
   if (space == gdb::AddressSpace::physical) return page;
-  // SCTLR_EL1 (op0 3, op1 0, CRn 1, CRm 0, op2 0).
-  if ((regs_.get_sysreg(3, 0, 1, 0, 0) & kSctlrM) != 0) return std::nullopt;
-  return page;
+  return arm64_translate(*machine_.config().ram, paging_state(), page);
 }
 
 

@@ -47,6 +47,7 @@
 #include <optional>
 #include <string>
 
+#include "emu/arm64/arm64_paging.h"
 #include "emu/arm64/unicorn_arm64_registers.h"
 #include "emu/unicorn/code_invalidations.h"
 #include "emu/unicorn/debug_hooks.h"
@@ -107,7 +108,9 @@ class Arm64Engine final : public VpEngine, public unicorn::UnicornVpDebug {
   void on_exception(std::uint32_t intno);
   void emulate_hvc();
   bool on_sysreg(int rt, const uc_arm64_cp_reg& cp, bool is_read);
+  // The instruction word at virtual `address`, through the guest's tables.
   std::optional<std::uint32_t> instruction_at(std::uint64_t address) const;
+  Arm64PagingState paging_state() const;
   void fatal(std::string message);
 
   Arm64Machine& machine_;

@@ -73,6 +73,28 @@ std::unique_ptr<VpEngine> Arm64Machine::make_engine(const EngineConfig& config) 
   return std::make_unique<Arm64Engine>(*this, config);
 }
 
+void Arm64Machine::send_sgi(std::uint32_t sender, std::uint64_t sgi1r) {
+  // ICC_SGI1R_EL1: TargetList 15:0, Aff1 23:16, INTID 27:24, Aff2 39:32,
+  // IRM 40, RS 47:44, Aff3 55:48.
+  const auto intid = static_cast<std::uint32_t>(sgi1r >> 24 & 0xF);
+  const bool all_but_self = (sgi1r >> 40 & 1) != 0;
+  const std::uint64_t target_list = sgi1r & 0xFFFF;
+  const std::uint64_t range = sgi1r >> 44 & 0xF;
+  const std::uint64_t upper = (sgi1r >> 16 & 0xFF) << 8 | (sgi1r >> 32 & 0xFF) << 16 | (sgi1r >> 48 & 0xFF) << 32;
+  for (std::uint32_t vp = 0; vp < config_.vp_count; ++vp) {
+    const std::uint64_t mpidr = mpidr_for_vp(vp);
+    bool hit = false;
+    if (all_but_self) {
+      hit = vp != sender;
+    } else {
+      const std::uint64_t aff0 = mpidr & 0xFF;
+      const std::uint64_t vp_upper = (mpidr >> 8 & 0xFF) << 8 | (mpidr >> 16 & 0xFF) << 16 | (mpidr >> 32 & 0xFF) << 32;
+      hit = vp_upper == upper && aff0 / 16 == range && (target_list >> (aff0 % 16) & 1) != 0;
+    }
+    if (hit) lines_[vp]->set_pending(intid);
+  }
+}
+
 std::uint64_t Arm64Machine::gicr_size() const { return std::uint64_t{config_.vp_count} * kGicrFrameSize; }
 
 std::uint64_t Arm64Machine::rd_base_read(std::uint32_t vp, std::uint32_t offset) const {

@@ -40,6 +40,12 @@ class Arm64Machine final : public ArchMachine {
   // The virt platform's devices and PSCI; nullptr on the bare platform.
   VirtPlatform* virt() { return virt_.get(); }
 
+  // ICC_SGI1R_EL1 written by `sender`: makes the SGI pending on every VP
+  // the value names (affinity routing: Aff3.Aff2.Aff1 and a target list of
+  // Aff0 values with the range selector, or IRM = every VP but the sender).
+  // Thread-safe (InterruptLine::set_pending is).
+  void send_sgi(std::uint32_t sender, std::uint64_t sgi1r);
+
   // Redistributor MMIO for every VP's frames (offset from kGicrBase):
   // RD_base registers here, the SGI/PPI frame in the VP's line. 32-bit
   // registers; GICR_TYPER also 64-bit; byte access to IPRIORITYR.

@@ -44,6 +44,12 @@ inline constexpr std::uint32_t kStimerCount = 4;
 }  // namespace msr
 
 enum class HvRegisterName : std::uint32_t {
+  // Identification, 128-bit and read-only: the values of the x86 CPUID
+  // leaves 0x40000002-0x40000004 (EAX, EBX, ECX, EDX from the low bits up),
+  // how an ARM64 guest discovers the hypervisor's features.
+  hypervisor_version = 0x00000100,
+  features = 0x00000200,
+  enlightenments = 0x00000201,
   guest_os_id = 0x00090002,
   vp_index = 0x00090003,
   time_ref_count = 0x00090004,
