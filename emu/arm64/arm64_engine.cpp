@@ -10,6 +10,7 @@
 #include "emu/arm64/arm64_machine.h"
 #include "emu/arm64/arm64_paging.h"
 #include "emu/arm64/platform.h"
+#include "emu/arm64/unicorn_arm64_internals.h"
 #include "emu/debug_devices.h"
 #include "emu/replay/guest_cpu_observer.h"
 #include "synic/defs/hypercall.h"
@@ -24,6 +25,7 @@ constexpr std::uint32_t kExcpUdef = 1;
 constexpr std::uint32_t kExcpSvc = 2;
 constexpr std::uint32_t kExcpPrefetchAbort = 3;
 constexpr std::uint32_t kExcpDataAbort = 4;
+constexpr std::uint32_t kExcpBkpt = 7;
 constexpr std::uint32_t kExcpHvc = 11;
 constexpr std::uint32_t kExcpSmc = 13;
 
@@ -35,13 +37,10 @@ constexpr std::uint32_t kSystemMask = 0xFFC0'0000;  // MRS/MSR/SYS: 1101 0101 00
 constexpr std::uint32_t kSystemBits = 0xD500'0000;
 constexpr std::uint64_t kInstructionSize = 4;
 
-// Host-side EL2/EL3 set-up so HVC traps instead of being UNDEFINED.
-constexpr std::uint64_t kScrNs = 1u << 0;
-constexpr std::uint64_t kScrHce = 1u << 8;
-constexpr std::uint64_t kScrRw = 1u << 10;
-constexpr std::uint64_t kHcrRw = std::uint64_t{1} << 31;
-
 constexpr devices::gic::SysRegEncoding kMpidr{3, 0, 0, 0, 5};
+constexpr std::uint64_t kSctlrM = 1;  // SCTLR_EL1.M: stage 1 translation on
+
+std::uint64_t sctlr_el1(const UnicornArm64Registers& regs) { return regs.get_sysreg(3, 0, 1, 0, 0); }
 
 std::string hex(std::uint64_t v) {
   char buf[24];
@@ -154,11 +153,7 @@ Arm64Engine::Arm64Engine(Arm64Machine& machine, const EngineConfig& config)
 Arm64Engine::~Arm64Engine() { line_.set_kick({}); }
 
 void Arm64Engine::load_boot_state(const EngineConfig& config) {
-  // SCR_EL3 (op0 3, op1 6, CRn 1, CRm 1, op2 0) and HCR_EL2 (op1 4): HVC
-  // enabled and both higher levels AArch64, so HVC traps to our hook and
-  // ERET from the guest's handlers returns to AArch64.
-  regs_.set_sysreg(3, 6, 1, 1, 0, regs_.get_sysreg(3, 6, 1, 1, 0) | kScrNs | kScrHce | kScrRw);
-  regs_.set_sysreg(3, 4, 1, 1, 0, regs_.get_sysreg(3, 4, 1, 1, 0) | kHcrRw);
+  prepare_non_secure_el1(regs_);
   regs_.set_pc(config.entry);
   regs_.set_sp(config.stack_top);
   regs_.set_x(0, vp_);
@@ -250,29 +245,19 @@ void Arm64Engine::on_block(std::uint64_t address) {
 }
 
 void Arm64Engine::on_exception(std::uint32_t intno) {
-  const std::uint64_t pc = regs_.pc();
   switch (intno) {
     case kExcpHvc:
       emulate_hvc();
       return;
-    case kExcpUdef: {
-      auto word = instruction_at(pc);
-      std::string what = "undefined instruction";
-      if (word && (*word & kSystemMask) == kSystemBits) what += " (system register " + decoded_sysreg_name(*word) + ")";
-      fatal(what + (word ? " " + hex(*word) : std::string()));
-      return;
-    }
+    case kExcpUdef:
     case kExcpSvc:
-      fatal("SVC from EL1: no EL1 synchronous exception delivery");
+    case kExcpPrefetchAbort:
+    case kExcpDataAbort:
+    case kExcpBkpt:
+      take_sync_exception(intno);
       return;
     case kExcpSmc:
       fatal("SMC: no secure monitor");
-      return;
-    case kExcpPrefetchAbort:
-      fatal("prefetch abort");
-      return;
-    case kExcpDataAbort:
-      fatal("data abort");
       return;
     default:
       fatal("CPU exception " + std::to_string(intno));
@@ -280,15 +265,76 @@ void Arm64Engine::on_exception(std::uint32_t intno) {
   }
 }
 
-void Arm64Engine::emulate_hvc() {
-  // The PC is already past the HVC.
-  const std::uint64_t pc = regs_.pc();
-  auto word = pc >= kInstructionSize ? instruction_at(pc - kInstructionSize) : std::nullopt;
-  if (!word || (*word & kHvcMask) != kHvcBits) {
-    fatal("HVC exception without an HVC instruction before " + hex(pc));
+std::string Arm64Engine::describe_exception(std::uint32_t intno) const {
+  switch (intno) {
+    case kExcpUdef: {
+      // By physical address: exact while the MMU is off, a hint otherwise.
+      auto word = instruction_at(regs_.pc());
+      std::string what = "undefined instruction";
+      if (word && (*word & kSystemMask) == kSystemBits) what += " (system register " + decoded_sysreg_name(*word) + ")";
+      return what + (word ? " " + hex(*word) : std::string());
+    }
+    case kExcpSvc:
+      return "SVC";
+    case kExcpPrefetchAbort:
+      return "prefetch abort";
+    case kExcpDataAbort:
+      return "data abort";
+    case kExcpBkpt:
+      return "BRK";
+    default:
+      return "CPU exception " + std::to_string(intno);
+  }
+}
+
+void Arm64Engine::take_sync_exception(std::uint32_t intno) {
+  const UnicornArm64Layout& layout = arm64_internals();
+  if (!layout.ok) {
+    refuse_exceptions(describe_exception(intno));
     return;
   }
-  const auto imm = static_cast<std::uint16_t>((*word >> 5) & 0xFFFF);
+  const RaisedException raised = exceptions_.read(uc_.get());
+  if (raised.target_el != 1) {
+    fatal(describe_exception(intno) + " routed to EL" + std::to_string(raised.target_el) + " (not supported)");
+    return;
+  }
+  // Unicorn left the PC at the preferred return address (past an SVC, at
+  // the faulting instruction otherwise).
+  const auto entry = devices::arm64_take_sync(regs_, {raised.syndrome, raised.vaddress});
+  if (entry.status != devices::Arm64EntryStatus::taken)
+    fatal(describe_exception(intno) + " (ESR " + hex(raised.syndrome) + ") in an unsupported mode (PSTATE " +
+          hex(regs_.pstate()) + ")");
+}
+
+void Arm64Engine::refuse_exceptions(const std::string& what) {
+  fatal(what + " refused: synchronous exceptions and IRQs from EL0 are not supported on this Unicorn library, the "
+               "ARM64 exception self-test failed (" +
+        arm64_internals().failure + ")");
+}
+
+std::optional<std::uint16_t> Arm64Engine::hvc_immediate() {
+  // The PC is already past the HVC. Its word is read back through the
+  // guest's tables (a few RAM reads); the syndrome (a context save of
+  // about 12 KiB) is the fallback for a mapping the walk does not support.
+  const std::uint64_t pc = regs_.pc();
+  auto word = pc >= kInstructionSize ? instruction_at(pc - kInstructionSize) : std::nullopt;
+  if (word && (*word & kHvcMask) == kHvcBits) return static_cast<std::uint16_t>((*word >> 5) & 0xFFFF);
+  if ((sctlr_el1(regs_) & kSctlrM) == 0 || !arm64_internals().ok) {
+    fatal("HVC exception without an HVC instruction before " + hex(pc));
+    return std::nullopt;
+  }
+  const std::uint32_t syndrome = exceptions_.read(uc_.get()).syndrome;
+  if (devices::esr::ec(syndrome) != devices::esr::kEcHvc64) {
+    fatal("HVC exception with syndrome " + hex(syndrome));
+    return std::nullopt;
+  }
+  return static_cast<std::uint16_t>(syndrome & 0xFFFF);
+}
+
+void Arm64Engine::emulate_hvc() {
+  const std::optional<std::uint16_t> immediate = hvc_immediate();
+  if (!immediate) return;
+  const std::uint16_t imm = *immediate;
   // HVC #0 (SMCCC) carries the control word in X1, HVC #1 in X0.
   const HypercallControl control(regs_.get_x(imm == 0 ? 1 : 0));
   Arm64RegisterFile before;
@@ -385,6 +431,12 @@ void Arm64Engine::fatal(std::string message) {
 
 bool Arm64Engine::take_interrupt() {
   if (fault_ || exited_ || !line_.irq_asserted()) return false;
+  // The entry from EL0 banks SP and changes the EL: proved by the self-test.
+  if ((regs_.pstate() & devices::pstate::kModeMask) == devices::pstate::kEl0t && !arm64_internals().ok &&
+      (regs_.pstate() & devices::pstate::kI) == 0) {
+    refuse_exceptions("IRQ taken from EL0");
+    return false;
+  }
   auto entry = devices::arm64_take_irq(regs_);
   switch (entry.status) {
     case devices::Arm64EntryStatus::taken:

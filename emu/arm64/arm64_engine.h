@@ -1,21 +1,31 @@
 // Arm64Engine: one ARM64 VP on its own Unicorn engine (Cortex-A72 model,
-// EL1h) over the partition's shared RAM. The hooks read instructions by
-// physical address: guests run with the MMU off (or identity-mapped).
+// starting at Non-secure EL1h) over the partition's shared RAM. Guests run
+// at EL1 and EL0 with the MMU off or on.
 //
-// How each guest action reaches softsynic (Unicorn 2.0.1 facts; see
+// How each guest action reaches softsynic (Unicorn 2.0.1 and 2.1.1 facts; see
 // docs/PLUGIN_GUIDE.md):
 //  - HVC: with SCR_EL3.HCE and HCR_EL2.RW set by the host, `hvc #imm`
 //    reaches UC_HOOK_INTR (exception 11) with the PC already past it; the
-//    immediate is decoded from the instruction word at PC - 4 and the call
+//    immediate is decoded from the instruction word at PC - 4 (MMU off) or
+//    taken from the syndrome (MMU on; unicorn_arm64_internals.h) and the call
 //    goes to Arm64Hypervisor::hvc (#0 SMCCC, #1 native). Other immediates
 //    are not hypercalls: the run ends with a guest fault.
 //  - MRS/MSR: UC_HOOK_INSN hooks offer every access to the VP's
 //    InterruptLine (the ICC_* registers by encoding) and answer MPIDR_EL1
 //    (Aff0 = VP index); a handled access is skipped (PC += 4, as the model
 //    has no ICC_* registers); anything else runs on the CPU model.
-//  - Interrupts: the line's IRQ is taken through VBAR_EL1 + 0x280 (devices/
-//    arm64/irq_entry.h) at slice start, at WFI, and at the first block
-//    boundary after a request arrives, an ICC/GICR write or an unmasking
+//  - Synchronous exceptions (Arm ARM D1): SVC, UDF and other undefined
+//    instructions, BRK, instruction and data aborts reach UC_HOOK_INTR,
+//    where Unicorn would drop them; the engine reads the syndrome, fault
+//    address and target EL that QEMU recorded (unicorn_arm64_internals.h)
+//    and enters the guest's EL1 vectors (devices::arm64_take_sync: VBAR_EL1
+//    + 0x000/0x200 from EL1, 0x400 from EL0; ESR_EL1, FAR_EL1, ELR_EL1,
+//    SPSR_EL1). Unicorn runs ERET itself. If the start-up self-test failed,
+//    they end the run with a guest fault naming the reason.
+//  - Interrupts: the line's IRQ is taken through VBAR_EL1 + 0x080/0x280
+//    (from EL1) or 0x480 (from EL0) (devices/arm64/irq_entry.h) at slice
+//    start, at WFI, and at the first block boundary after a request
+//    arrives, an ICC/GICR write or an unmasking
 //    (Unicorn ends the translation block after every DAIF write, so the
 //    unmasking instruction is always followed by a block boundary).
 //  - WFI returns from uc_emu_start: the VP halts unless the line asserts
@@ -28,11 +38,12 @@
 //  - Monitor page (when the machine has a monitor): the trigger groups of
 //    the child-to-parent page are looked at each block boundary and newly
 //    set pending bits reported (emu/unicorn/monitor_trigger_watch.h).
-// Guest faults end the run with a readable message instead of entering the
-// guest's synchronous vectors: undefined instructions (including system
-// registers the model lacks), SVC/SMC, unmapped accesses, aborts.
-// Not supported: EL0/EL2 guests, FIQ, SError, the generic timer's
-// interrupt (no PPI 27/30), sync exception delivery to the guest.
+// Guest faults end the run with a readable message: SMC, accesses to
+// physical addresses with no RAM or device (Unicorn's unmapped-memory
+// hook), exceptions routed to EL2/EL3, system registers the interrupt line
+// declares undefined.
+// Not supported: EL2 guests, AArch32, FIQ, SError, the generic timer's
+// interrupt (no PPI 27/30).
 // Debugger (VpDebug): x0-x30, sp, pc and cpsr (PSTATE) by gdb number;
 // memory by virtual address while the MMU is off (SCTLR_EL1.M clear:
 // virtual is physical, as our guests run); with the MMU on only physical
@@ -48,6 +59,7 @@
 #include <string>
 
 #include "emu/arm64/arm64_paging.h"
+#include "emu/arm64/unicorn_arm64_internals.h"
 #include "emu/arm64/unicorn_arm64_registers.h"
 #include "emu/unicorn/code_invalidations.h"
 #include "emu/unicorn/debug_hooks.h"
@@ -106,6 +118,10 @@ class Arm64Engine final : public VpEngine, public unicorn::UnicornVpDebug {
   void install_hooks();
   void on_block(std::uint64_t address);
   void on_exception(std::uint32_t intno);
+  std::string describe_exception(std::uint32_t intno) const;
+  void take_sync_exception(std::uint32_t intno);
+  void refuse_exceptions(const std::string& what);
+  std::optional<std::uint16_t> hvc_immediate();
   void emulate_hvc();
   bool on_sysreg(int rt, const uc_arm64_cp_reg& cp, bool is_read);
   // The instruction word at virtual `address`, through the guest's tables.
@@ -117,6 +133,7 @@ class Arm64Engine final : public VpEngine, public unicorn::UnicornVpDebug {
   std::uint32_t vp_;
   unicorn::UcHandle uc_;
   UnicornArm64Registers regs_;
+  ExceptionReader exceptions_;
   devices::InterruptLine& line_;
   unicorn::SliceControl slice_;
 

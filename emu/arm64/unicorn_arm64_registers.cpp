@@ -6,6 +6,19 @@ namespace {
 
 // SPSR_EL1: op0 3, op1 0, CRn 4, CRm 0, op2 0.
 constexpr std::uint32_t kSpsrEl1[] = {3, 0, 4, 0, 0};
+// VBAR_EL1: op0 3, op1 0, CRn 12, CRm 0, op2 0.
+constexpr std::uint32_t kVbarEl1[] = {3, 0, 12, 0, 0};
+
+constexpr std::uint64_t kScrNs = 1u << 0;
+constexpr std::uint64_t kScrHce = 1u << 8;
+constexpr std::uint64_t kScrRw = 1u << 10;
+constexpr std::uint64_t kHcrRw = std::uint64_t{1} << 31;
+
+// PSTATE.M[3:2] is the EL, M[0] the stack pointer choice (SP_EL0 or
+// SP_ELx).
+constexpr unsigned exception_level(std::uint64_t ps) { return static_cast<unsigned>(ps >> 2 & 3); }
+constexpr unsigned stack_in_use(std::uint64_t ps) { return (ps & 1) != 0 ? exception_level(ps) : 0; }
+constexpr int kSpEl[] = {UC_ARM64_REG_SP_EL0, UC_ARM64_REG_SP_EL1, UC_ARM64_REG_SP_EL2, UC_ARM64_REG_SP_EL3};
 
 int x_register(unsigned n) {
   // X0-X28 are contiguous in Unicorn's enum; X29 and X30 are not.
@@ -46,6 +59,24 @@ void UnicornArm64Registers::set_sysreg(std::uint32_t op0, std::uint32_t op1, std
                                        std::uint32_t op2, std::uint64_t value) {
   uc_arm64_cp_reg reg{crn, crm, op0, op1, op2, value};
   uc_reg_write(uc_, UC_ARM64_REG_CP_REG, &reg);
+}
+
+void UnicornArm64Registers::set_pstate(std::uint64_t value) {
+  const std::uint64_t before = pstate();
+  const unsigned from = stack_in_use(before), to = stack_in_use(value);
+  if (from != to) set(kSpEl[from], sp());
+  set(UC_ARM64_REG_PSTATE, value);
+  if (from != to) set_sp(get(kSpEl[to]));
+  if (exception_level(before) != exception_level(value)) {
+    const std::uint64_t vbar = get_sysreg(kVbarEl1[0], kVbarEl1[1], kVbarEl1[2], kVbarEl1[3], kVbarEl1[4]);
+    set_sysreg(kVbarEl1[0], kVbarEl1[1], kVbarEl1[2], kVbarEl1[3], kVbarEl1[4], vbar);
+  }
+}
+
+void prepare_non_secure_el1(UnicornArm64Registers& regs) {
+  // SCR_EL3 (op0 3, op1 6, CRn 1, CRm 1, op2 0) and HCR_EL2 (op1 4).
+  regs.set_sysreg(3, 6, 1, 1, 0, regs.get_sysreg(3, 6, 1, 1, 0) | kScrNs | kScrHce | kScrRw);
+  regs.set_sysreg(3, 4, 1, 1, 0, regs.get_sysreg(3, 4, 1, 1, 0) | kHcrRw);
 }
 
 std::uint64_t UnicornArm64Registers::spsr_el1() const {

@@ -1,8 +1,16 @@
 // UnicornArm64Registers: one ARM64 Unicorn engine's register file seen
 // through the hooks' interfaces: cpu_hooks' Arm64Registers (X0-X30 for
 // HVC) and devices' Arm64EntryRegisters (PC, PSTATE, ELR_EL1, SPSR_EL1,
-// VBAR_EL1 for IRQ entry). Every access is a uc_reg_read/uc_reg_write, so
-// values are never stale, including from inside Unicorn hooks.
+// VBAR_EL1, ESR_EL1, FAR_EL1 for exception entry). Every access is a
+// uc_reg_read/uc_reg_write, so values are never stale, including from
+// inside Unicorn hooks.
+// set_pstate does what Unicorn 2.1's PSTATE write leaves out (measured;
+// proved by the self-test in unicorn_arm64_internals.h): it banks the
+// stack pointer (Unicorn keeps the current SP in SP and the others in
+// SP_EL0..SP_EL3, switching them only in its own exception return and
+// MSR SPSel), and it refreshes the cached translation flags, whose EL
+// decides privileged instructions and the MMU regime (only system
+// register writes refresh them: a no-op VBAR_EL1 write does).
 // Not supported: SIMD/FP registers (no hook needs them).
 //
 // Threading: engine-affine (the owning VP's strand).
@@ -29,13 +37,16 @@ class UnicornArm64Registers final : public Arm64Registers, public devices::Arm64
   std::uint64_t pc() const override { return get(UC_ARM64_REG_PC); }
   void set_pc(std::uint64_t value) override { set(UC_ARM64_REG_PC, value); }
   std::uint64_t pstate() const override { return get(UC_ARM64_REG_PSTATE); }
-  void set_pstate(std::uint64_t value) override { set(UC_ARM64_REG_PSTATE, value); }
+  void set_pstate(std::uint64_t value) override;
   std::uint64_t elr_el1() const override { return get(UC_ARM64_REG_ELR_EL1); }
   void set_elr_el1(std::uint64_t value) override { set(UC_ARM64_REG_ELR_EL1, value); }
   std::uint64_t spsr_el1() const override;
   void set_spsr_el1(std::uint64_t value) override;
   std::uint64_t vbar_el1() const override { return get(UC_ARM64_REG_VBAR_EL1); }
+  void set_esr_el1(std::uint64_t value) override { set(UC_ARM64_REG_ESR_EL1, value); }
+  void set_far_el1(std::uint64_t value) override { set(UC_ARM64_REG_FAR_EL1, value); }
 
+  // The current stack pointer (PSTATE's choice).
   std::uint64_t sp() const { return get(UC_ARM64_REG_SP); }
   void set_sp(std::uint64_t value) { set(UC_ARM64_REG_SP, value); }
 
@@ -53,5 +64,11 @@ class UnicornArm64Registers final : public Arm64Registers, public devices::Arm64
  private:
   uc_engine* uc_;
 };
+
+// The host-side EL2/EL3 set-up for a guest at Non-secure EL1: SCR_EL3.NS
+// (Unicorn starts Secure), SCR_EL3.HCE (HVC traps instead of being
+// undefined), SCR_EL3.RW and HCR_EL2.RW (the higher levels are AArch64, so
+// ERET from the guest's handlers stays in AArch64).
+void prepare_non_secure_el1(UnicornArm64Registers& regs);
 
 }  // namespace softsynic::emu::arm64

@@ -2,7 +2,8 @@
    message and its own exit status, never crash or hang. Which misdeed is
    chosen at build time (MISDEED):
    1 read from an address with no RAM (guest fault)
-   2 read of a GIC system register nobody models (undefined instruction)
+   2 read of a GIC system register nobody models (undefined instruction:
+     the runtime's vectors report it)
    3 endless loop (timeout)
    4 WFI with no interrupt enabled (deadlock)
    5 HVC with an immediate that is not a hypercall (guest fault) */
