@@ -77,6 +77,10 @@ struct Arm64Engine::Hooks {
   static std::uint32_t mrs(uc_engine*, uc_arm64_reg rt, const uc_arm64_cp_reg* cp, void* user) {
     return self(user).on_sysreg(rt, *cp, true) ? 1 : 0;
   }
+  static std::uint32_t sys(uc_engine*, uc_arm64_reg, const uc_arm64_cp_reg* cp, void* user) {
+    self(user).on_sys(*cp);
+    return 0;  // the CPU model still runs it (its own TLB, its no-op cache operations)
+  }
   static std::uint32_t msr(uc_engine*, uc_arm64_reg rt, const uc_arm64_cp_reg* cp, void* user) {
     return self(user).on_sysreg(rt, *cp, false) ? 1 : 0;
   }
@@ -193,6 +197,11 @@ void Arm64Engine::install_hooks() {
                  "MRS hook");
   unicorn::check(uc_hook_add(uc, &h, UC_HOOK_INSN, reinterpret_cast<void*>(&Hooks::msr), this, 1, 0, UC_ARM64_INS_MSR),
                  "MSR hook");
+  if (machine_.config().vp_count > 1 || virt_ != nullptr) {
+    unicorn::check(
+        uc_hook_add(uc, &h, UC_HOOK_INSN, reinterpret_cast<void*>(&Hooks::sys), this, 1, 0, UC_ARM64_INS_SYS),
+        "SYS hook");
+  }
   unicorn::check(uc_hook_add(uc, &h, UC_HOOK_MEM_UNMAPPED, reinterpret_cast<void*>(&Hooks::unmapped), this, 1, 0),
                  "unmapped-memory hook");
   unicorn::check(
@@ -230,6 +239,12 @@ void Arm64Engine::on_block(std::uint64_t address) {
   // The previous block's stores have landed: a new monitor trigger?
   monitor_watch_.check();
   if (slice_.on_block()) {
+    slice_.stop_before_block(uc_.get(), address);
+    return;
+  }
+  // Another VP's broadcast TLBI (threaded runs: it may land mid-slice).
+  if (machine_.tlb_flush_pending(vp_)) {
+    restart_ = true;
     slice_.stop_before_block(uc_.get(), address);
     return;
   }
@@ -424,6 +439,27 @@ bool Arm64Engine::on_sysreg(int rt, const uc_arm64_cp_reg& cp, bool is_read) {
   }
 }
 
+void Arm64Engine::on_sys(const uc_arm64_cp_reg& cp) {
+  // SYS encodings (Arm ARM C5.3, "A64 System instructions for cache
+  // maintenance / TLB maintenance"): op0 1; TLBI is CRn 8, IC is CRn 7.
+  if (cp.op0 != 1) return;
+  if (cp.crn == 8) {
+    // CRm 1 (outer shareable), 2 (range, inner shareable) and 3 (inner
+    // shareable) reach every PE of the domain; the others only this one.
+    if (cp.crm >= 1 && cp.crm <= 3) machine_.broadcast_tlb_flush(vp_);
+    return;
+  }
+  if (cp.crn == 7) {
+    // IC IALLUIS (op1 0, CRm 1, op2 0), IC IALLU (0, 5, 0), IC IVAU (3, 5,
+    // 1): instruction fetch must see what was written before. Every VP's
+    // engine drops its translations before it runs again (IVAU's line is
+    // in the inner shareable domain too); Unicorn runs these as no-ops.
+    const bool iallu = cp.op1 == 0 && cp.op2 == 0 && (cp.crm == 1 || cp.crm == 5);
+    const bool ivau = cp.op1 == 3 && cp.crm == 5 && cp.op2 == 1;
+    if (iallu || ivau) machine_.config().host->code_written(vp_, 0, ~std::uint64_t{0});
+  }
+}
+
 void Arm64Engine::fatal(std::string message) {
   if (!fault_) fault_ = std::move(message) + " (pc " + hex(regs_.pc()) + ")";
   uc_emu_stop(uc_.get());
@@ -480,6 +516,7 @@ SliceResult Arm64Engine::run_slice(std::uint64_t block_budget) {
   for (;;) {
     take_irq_now_ = false;
     restart_ = false;
+    if (machine_.take_tlb_flush(vp_)) uc_ctl_flush_tlb(uc_.get());
     debug_hooks().enter();
     uc_err err = uc_emu_start(uc_.get(), pc, 0, 0, 0);
     monitor_watch_.check();
@@ -522,7 +559,12 @@ std::optional<std::uint64_t> Arm64Engine::next_deadline() const {
   SyntheticTimers* timers = machine_.config().timers;
   std::optional<std::uint64_t> deadline = timers != nullptr ? timers->vp(vp_).next_deadline() : std::nullopt;
   if (virt_ != nullptr && !powered_off_) {
-    if (auto timer = virt_->timer(vp_).next_deadline(); timer && (!deadline || *timer < *deadline)) deadline = timer;
+    // Once the timer's output is asserted it has nothing more to wake the
+    // VP for until the guest writes its registers: a deadline in the past
+    // would have the runner fire it again and again (the guest may keep
+    // interrupts masked for a while, as Linux's stop_machine does).
+    devices::GenericTimer& timer = virt_->timer(vp_);
+    if (auto at = timer.next_deadline(); at && !timer.output_level() && (!deadline || *at < *deadline)) deadline = at;
   }
   return deadline;
 }

@@ -124,6 +124,9 @@ class Arm64Engine final : public VpEngine, public unicorn::UnicornVpDebug {
   std::optional<std::uint16_t> hvc_immediate();
   void emulate_hvc();
   bool on_sysreg(int rt, const uc_arm64_cp_reg& cp, bool is_read);
+  // SYS instructions: broadcast TLB invalidations and instruction-cache
+  // maintenance reach the other VPs' engines.
+  void on_sys(const uc_arm64_cp_reg& cp);
   // The instruction word at virtual `address`, through the guest's tables.
   std::optional<std::uint32_t> instruction_at(std::uint64_t address) const;
   Arm64PagingState paging_state() const;

@@ -37,7 +37,8 @@ HvConfig Arm64Machine::make_hv_config(const MachineConfig& config) {
 Arm64Machine::Arm64Machine(const MachineConfig& config)
     : config_(config),
       hv_(*config.partition, make_hv_config(config), *config.time),
-      waker_(config.vp_count, gicr_rd::kWakerProcessorSleep) {
+      waker_(config.vp_count, gicr_rd::kWakerProcessorSleep),
+      tlb_flush_(std::make_unique<std::atomic<bool>[]>(config.vp_count)) {
   for (std::uint32_t vp = 0; vp < config_.vp_count; ++vp) {
     auto line = std::make_unique<devices::InterruptLine>();
     line->attach_synic(config_.partition->vp(vp), 0);
@@ -92,6 +93,12 @@ void Arm64Machine::send_sgi(std::uint32_t sender, std::uint64_t sgi1r) {
       hit = vp_upper == upper && aff0 / 16 == range && (target_list >> (aff0 % 16) & 1) != 0;
     }
     if (hit) lines_[vp]->set_pending(intid);
+  }
+}
+
+void Arm64Machine::broadcast_tlb_flush(std::uint32_t sender) {
+  for (std::uint32_t vp = 0; vp < config_.vp_count; ++vp) {
+    if (vp != sender) tlb_flush_[vp].store(true, std::memory_order_release);
   }
 }
 

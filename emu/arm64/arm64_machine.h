@@ -12,6 +12,7 @@
 // own header says which of their methods other threads may call.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -45,6 +46,13 @@ class Arm64Machine final : public ArchMachine {
   // Aff0 values with the range selector, or IRM = every VP but the sender).
   // Thread-safe (InterruptLine::set_pending is).
   void send_sgi(std::uint32_t sender, std::uint64_t sgi1r);
+  // A broadcast TLB invalidation (TLBI ...IS/OS) by `sender`: every other
+  // VP's engine drops its whole TLB before it runs on (each VP is its own
+  // Unicorn engine, whose TLBI reaches only its own CPU). Thread-safe.
+  void broadcast_tlb_flush(std::uint32_t sender);
+  // Thread-safe: a flush is waiting for `vp`. take_tlb_flush clears it.
+  bool tlb_flush_pending(std::uint32_t vp) const { return tlb_flush_[vp].load(std::memory_order_acquire); }
+  bool take_tlb_flush(std::uint32_t vp) { return tlb_flush_[vp].exchange(false, std::memory_order_acq_rel); }
 
   // Redistributor MMIO for every VP's frames (offset from kGicrBase):
   // RD_base registers here, the SGI/PPI frame in the VP's line. 32-bit
@@ -61,6 +69,7 @@ class Arm64Machine final : public ArchMachine {
   Arm64Hypervisor hv_;
   std::vector<std::unique_ptr<devices::InterruptLine>> lines_;
   std::vector<std::uint32_t> waker_;  // GICR_WAKER.ProcessorSleep per VP
+  std::unique_ptr<std::atomic<bool>[]> tlb_flush_;  // per VP: a broadcast TLBI to apply
   std::unique_ptr<RegisterOwner> stimer_owner_;  // config_.timers, when set
   std::unique_ptr<VirtPlatform> virt_;            // Platform::virt
 };

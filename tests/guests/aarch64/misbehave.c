@@ -16,7 +16,7 @@ int guest_main(u32 vp, u32 vp_count) {
 #if MISDEED == 1
   return (int)*(volatile u32 *)0xC0000000ul;
 #elif MISDEED == 2
-  return (int)read_sysreg("s3_0_c12_c9_0"); /* ICC_AP1R0_EL1 */
+  return (int)read_sysreg("s3_0_c12_c11_7"); /* ICC_SGI0R_EL1: write-only, and not modelled */
 #elif MISDEED == 3
   for (;;) barrier();
 #elif MISDEED == 4
