@@ -29,6 +29,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "cpu_hooks/arm64_registers.h"
@@ -39,6 +40,8 @@
 #include "synic/defs/vtl.h"
 
 namespace softsynic {
+
+struct GuestCrashReport;
 
 class Partition;
 class TimeSource;
@@ -71,6 +74,10 @@ class Arm64Hypervisor {
   // Set-up: PSCI calls on HVC #0 go to `psci` (which must outlive this
   // object); nullptr answers them NOT_SUPPORTED.
   void set_psci(PsciService* psci);
+  // Set-up: where a crash the guest reports through the crash registers
+  // (GUEST_CRASH_P0-P4, GUEST_CRASH_CTL by name; cpu_hooks/crash_msrs.h)
+  // goes; called on the reporting VP's strand.
+  void set_crash_listener(std::function<void(const GuestCrashReport&)> listener);
 
   const HvConfig& config() const;
   SyntheticRegisters& registers();

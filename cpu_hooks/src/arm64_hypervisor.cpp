@@ -13,8 +13,11 @@
 // the ASCII words "MsHyperV"; softsynic answers the UUID form).
 #include "cpu_hooks/arm64_hypervisor.h"
 
+#include <optional>
 #include <stdexcept>
 
+#include "cpu_hooks/crash_msrs.h"
+#include "cpu_hooks/register_owner.h"
 #include "cpu_hooks/src/hypercall_dispatcher.h"
 #include "synic/defs/hypercall.h"
 #include "synic/partition.h"
@@ -52,9 +55,50 @@ constexpr HvcLayout kSmcccLayout{1, 2, 3};
 
 }  // namespace
 
+// The crash registers by name: the x86 crash MSRs' model behind
+// HvGet/SetVpRegisters (TLFS "Partition Crash Enlightenment").
+class CrashRegisterNames final : public RegisterOwner {
+ public:
+  explicit CrashRegisterNames(CrashMsrs& crash) : crash_(crash) {}
+  RegisterAccess read_register(std::uint32_t vp, Vtl vtl, HvRegisterName name, std::uint64_t& value) override {
+    auto msr = msr_for(name);
+    return msr ? access_for(crash_.read(vp, vtl, *msr, value)) : RegisterAccess::unknown;
+  }
+  RegisterAccess write_register(std::uint32_t vp, Vtl vtl, HvRegisterName name, std::uint64_t value) override {
+    auto msr = msr_for(name);
+    return msr ? access_for(crash_.write(vp, vtl, *msr, value)) : RegisterAccess::unknown;
+  }
+
+ private:
+  static std::optional<std::uint32_t> msr_for(HvRegisterName name) {
+    const auto n = static_cast<std::uint32_t>(name);
+    const auto first = static_cast<std::uint32_t>(HvRegisterName::guest_crash_p0);
+    if (n < first || n > static_cast<std::uint32_t>(HvRegisterName::guest_crash_ctl)) return std::nullopt;
+    return msr::kCrashP0 + (n - first);
+  }
+  static RegisterAccess access_for(MsrResult r) {
+    switch (r) {
+      case MsrResult::ok:
+        return RegisterAccess::ok;
+      case MsrResult::gp:
+        return RegisterAccess::invalid;
+      case MsrResult::not_mine:
+      default:
+        return RegisterAccess::unknown;
+    }
+  }
+  CrashMsrs& crash_;
+};
+
 struct Arm64Hypervisor::Impl {
   Impl(Partition& partition, const HvConfig& config, const TimeSource& time)
-      : config(config), registers(partition, config, time), dispatcher(registers) {}
+      : config(config),
+        registers(partition, config, time),
+        dispatcher(registers),
+        crash(partition.memory(), this->config),
+        crash_names(crash) {
+    registers.add_owner(crash_names);
+  }
 
   HypercallOutcome hypercall(std::uint32_t vp, Vtl vtl, const HvcLayout& layout, Arm64Registers& regs) {
     Arm64FastBlock fast(regs, layout.input);
@@ -89,6 +133,8 @@ struct Arm64Hypervisor::Impl {
   HvConfig config;
   SyntheticRegisters registers;
   detail::HypercallDispatcher dispatcher;
+  CrashMsrs crash;
+  CrashRegisterNames crash_names;
   PsciService* psci = nullptr;
 };
 
@@ -118,6 +164,10 @@ HypercallOutcome Arm64Hypervisor::hvc(std::uint32_t vp, Vtl vtl, std::uint16_t i
 }
 
 void Arm64Hypervisor::set_psci(PsciService* psci) { impl_->psci = psci; }
+
+void Arm64Hypervisor::set_crash_listener(std::function<void(const GuestCrashReport&)> listener) {
+  impl_->crash.set_listener(std::move(listener));
+}
 
 const HvConfig& Arm64Hypervisor::config() const { return impl_->config; }
 

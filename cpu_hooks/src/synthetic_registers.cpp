@@ -3,6 +3,7 @@
 #include "cpu_hooks/synthetic_registers.h"
 
 #include "cpu_hooks/hv_cpuid.h"
+#include "synic/defs/cpuid.h"
 
 #include "synic/defs/register_values.h"
 #include "synic/partition.h"
@@ -84,7 +85,16 @@ std::optional<HvRegisterValue> SyntheticRegisters::identification(HvRegisterName
     default:
       return std::nullopt;
   }
-  const auto r = hv_cpuid(config_, partition_.vp_count(), leaf).value_or(CpuidResult{});
+  auto r = hv_cpuid(config_, partition_.vp_count(), leaf).value_or(CpuidResult{});
+  if (config_.arch == HvArch::aarch64 && name == HvRegisterName::features) {
+    // ARM64 keeps its own "group C" feature bits in the third word (Linux's
+    // arm64 hyperv-tlfs.h: crash registers bit 8, direct-mode stimers bit
+    // 13) where x86 has power-management bits, and nothing in the fourth.
+    const HvFeatures& f = config_.features;
+    r.ecx = (f.guest_crash_msrs ? cpuid::kArm64GuestCrashRegisters : 0) |
+            (f.synic && f.stimers && f.direct_timers ? cpuid::kArm64DirectSyntheticTimers : 0);
+    r.edx = 0;
+  }
   return HvRegisterValue{r.eax | std::uint64_t{r.ebx} << 32, r.ecx | std::uint64_t{r.edx} << 32};
 }
 

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "cpu_hooks/crash_msrs.h"
 #include "devices/arm64/gic_registers.h"
 #include "emu/arm64/arm64_engine.h"
 #include "emu/arm64/platform.h"
@@ -51,6 +52,8 @@ Arm64Machine::Arm64Machine(const MachineConfig& config)
     stimer_owner_ = std::make_unique<RegisterOwnerRef<SyntheticTimers>>(*config_.timers);
     hv_.registers().add_owner(*stimer_owner_);
   }
+  // A crash the guest reports ends the run (status 125), as on x86.
+  hv_.set_crash_listener([this](const GuestCrashReport& report) { config_.host->guest_crash(report); });
   if (config_.platform == Platform::virt) {
     std::vector<devices::InterruptLine*> lines;
     for (auto& line : lines_) lines.push_back(line.get());

@@ -45,6 +45,10 @@ inline constexpr std::uint32_t kGuestCrashMsrs = 1u << 10;  // CRASH_P0..P4, CRA
 inline constexpr std::uint32_t kSintPolling = 1u << 17;
 inline constexpr std::uint32_t kDirectSyntheticTimers = 1u << 19;
 
+// ARM64's HvRegisterFeatures, third word ("group C", its own numbering).
+inline constexpr std::uint32_t kArm64GuestCrashRegisters = 1u << 8;
+inline constexpr std::uint32_t kArm64DirectSyntheticTimers = 1u << 13;
+
 // 0x40000004 EAX: recommendations.
 inline constexpr std::uint32_t kDeprecateAutoEoi = 1u << 9;
 

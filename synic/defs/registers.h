@@ -50,6 +50,10 @@ enum class HvRegisterName : std::uint32_t {
   hypervisor_version = 0x00000100,
   features = 0x00000200,
   enlightenments = 0x00000201,
+  // The crash registers under their names (ARM64's form of the x86 crash
+  // MSRs 0x40000100-0x40000105).
+  guest_crash_p0 = 0x00000210,  // .. guest_crash_p4 = 0x00000214
+  guest_crash_ctl = 0x00000215,
   guest_os_id = 0x00090002,
   vp_index = 0x00090003,
   time_ref_count = 0x00090004,

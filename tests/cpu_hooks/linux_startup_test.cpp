@@ -4,8 +4,12 @@
 #include <doctest/doctest.h>
 
 #include <cstring>
+#include <utility>
+#include <vector>
 
+#include "cpu_hooks/crash_msrs.h"
 #include "harness.h"
+#include "synic/defs/cpuid.h"
 #include "synic/defs/message.h"
 #include "synic/defs/register_values.h"
 #include "synic/defs/registers.h"
@@ -162,6 +166,66 @@ TEST_CASE("Linux start-up on ARM64 through SetVpRegisters, then traffic") {
   CHECK(m.event_port->events[0].flag == 7);
 
   check_host_traffic(m, kArm64Ppi, false);
+}
+
+
+// What Linux arm64's hyperv_init reads first (hv_get_vpreg_128), and BUG()s
+// on when it fails: the identification registers, 128 bits in X6 and X7.
+TEST_CASE("ARM64 identification registers: version, features with ARM64's group C bits, enlightenments") {
+  HvFeatures features;
+  features.stimers = true;
+  features.direct_timers = true;
+  Machine m(HvArch::aarch64, features);
+  auto get128 = [&](HvRegisterName name) {
+    Arm64RegisterFile r;
+    r.set_x(0, smccc::kHvHypercall);
+    r.set_x(1, HypercallControl{}.with_code(HvCallCode::get_vp_registers).with_fast(true).with_rep_count(1).raw());
+    r.set_x(2, kHvPartitionIdSelf);
+    r.set_x(3, kHvVpIndexSelf);
+    r.set_x(4, static_cast<std::uint32_t>(name));
+    REQUIRE(m.arm64().hvc(0, 0, kHvcImmSmccc, r).status == HvStatus::success);
+    return std::pair{r.x[6], r.x[7]};
+  };
+  const auto [features_low, features_high] = get128(HvRegisterName::features);
+  // Privileges as CPUID 0x40000003 EAX/EBX: SynIC, stimers, VP index, ...
+  CHECK((features_low & cpuid::kAccessSynicRegs) != 0);
+  CHECK((features_low >> 32 & cpuid::kPostMessages) != 0);
+  // Group C: crash registers (bit 8) and direct-mode stimers (bit 13), not
+  // x86's EDX numbering; nothing in the fourth word.
+  CHECK((features_high & 0xFFFF'FFFF) == (cpuid::kArm64GuestCrashRegisters | cpuid::kArm64DirectSyntheticTimers));
+  CHECK((features_high >> 32) == 0);
+  CHECK(get128(HvRegisterName::hypervisor_version).first != 0);
+  (void)get128(HvRegisterName::enlightenments);
+  // Read-only.
+  Arm64RegisterFile w;
+  w.set_x(0, smccc::kHvHypercall);
+  w.set_x(1, HypercallControl{}.with_code(HvCallCode::set_vp_registers).with_fast(true).with_rep_count(1).raw());
+  w.set_x(2, kHvPartitionIdSelf);
+  w.set_x(3, kHvVpIndexSelf);
+  w.set_x(4, static_cast<std::uint32_t>(HvRegisterName::features));
+  CHECK(m.arm64().hvc(0, 0, kHvcImmSmccc, w).status == HvStatus::invalid_parameter);
+}
+
+TEST_CASE("ARM64 crash registers by name report a crash with its message") {
+  Machine m(HvArch::aarch64);
+  Arm64Driver driver(m.arm64());
+  std::vector<GuestCrashReport> reports;
+  m.arm64().set_crash_listener([&](const GuestCrashReport& r) { reports.push_back(r); });
+  const char text[] = "Kernel panic - not syncing: test";
+  m.write(kInputPage, text, sizeof text - 1);
+  const auto p0 = static_cast<std::uint32_t>(HvRegisterName::guest_crash_p0);
+  driver.set(0, HvRegisterName(p0 + 0), 0x11);
+  driver.set(0, HvRegisterName(p0 + 3), kInputPage);
+  driver.set(0, HvRegisterName(p0 + 4), sizeof text - 1);
+  CHECK(driver.get(0, HvRegisterName(p0 + 0)) == 0x11);
+  const CrashCtlReg supported(driver.get(0, HvRegisterName::guest_crash_ctl));
+  CHECK(supported.notify());
+  CHECK(supported.message());
+  CHECK(reports.empty());
+  driver.set(0, HvRegisterName::guest_crash_ctl, CrashCtlReg{}.with_notify(true).with_message(true).raw());
+  REQUIRE(reports.size() == 1);
+  CHECK(reports[0].parameters[0] == 0x11);
+  CHECK(reports[0].message == text);
 }
 
 }  // namespace
