@@ -34,6 +34,20 @@ constexpr MsrResult msr_result_for(RegisterAccess access) {
   }
 }
 
+// The other way, for an MSR model reached by register name (ARM64's crash
+// registers): ok -> ok, not_mine -> unknown, #GP -> invalid.
+constexpr RegisterAccess register_access_for(MsrResult result) {
+  switch (result) {
+    case MsrResult::ok:
+      return RegisterAccess::ok;
+    case MsrResult::not_mine:
+      return RegisterAccess::unknown;
+    case MsrResult::gp:
+    default:
+      return RegisterAccess::invalid;
+  }
+}
+
 class MsrHandler {
  public:
   virtual ~MsrHandler() = default;

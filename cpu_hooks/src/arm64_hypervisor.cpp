@@ -62,11 +62,11 @@ class CrashRegisterNames final : public RegisterOwner {
   explicit CrashRegisterNames(CrashMsrs& crash) : crash_(crash) {}
   RegisterAccess read_register(std::uint32_t vp, Vtl vtl, HvRegisterName name, std::uint64_t& value) override {
     auto msr = msr_for(name);
-    return msr ? access_for(crash_.read(vp, vtl, *msr, value)) : RegisterAccess::unknown;
+    return msr ? register_access_for(crash_.read(vp, vtl, *msr, value)) : RegisterAccess::unknown;
   }
   RegisterAccess write_register(std::uint32_t vp, Vtl vtl, HvRegisterName name, std::uint64_t value) override {
     auto msr = msr_for(name);
-    return msr ? access_for(crash_.write(vp, vtl, *msr, value)) : RegisterAccess::unknown;
+    return msr ? register_access_for(crash_.write(vp, vtl, *msr, value)) : RegisterAccess::unknown;
   }
 
  private:
@@ -75,17 +75,6 @@ class CrashRegisterNames final : public RegisterOwner {
     const auto first = static_cast<std::uint32_t>(HvRegisterName::guest_crash_p0);
     if (n < first || n > static_cast<std::uint32_t>(HvRegisterName::guest_crash_ctl)) return std::nullopt;
     return msr::kCrashP0 + (n - first);
-  }
-  static RegisterAccess access_for(MsrResult r) {
-    switch (r) {
-      case MsrResult::ok:
-        return RegisterAccess::ok;
-      case MsrResult::gp:
-        return RegisterAccess::invalid;
-      case MsrResult::not_mine:
-      default:
-        return RegisterAccess::unknown;
-    }
   }
   CrashMsrs& crash_;
 };
