@@ -111,7 +111,8 @@ TEST_CASE("arm64 acpi: the MADT has a GICv3 distributor, one redistributor range
 }
 
 TEST_CASE("arm64 acpi: the GTDT gives the timers' PPIs, level-triggered, active high, always on") {
-  const auto gtdt = build(1).table("GTDT");
+  const AcpiTables tables = build(1);  // the table views point into it
+  const auto gtdt = tables.table("GTDT");
   REQUIRE(gtdt.size() == 96);
   CHECK(gtdt[8] == 2);                       // gtdt.c wants revision 2 or later
   CHECK(le(gtdt, 36, 8) == ~0ull);           // no memory-mapped CNTControlBase
@@ -125,7 +126,8 @@ TEST_CASE("arm64 acpi: the GTDT gives the timers' PPIs, level-triggered, active 
 }
 
 TEST_CASE("arm64 acpi: the SPCR names the PL011, its 32-bit registers and its SPI") {
-  const auto spcr = build(1).table("SPCR");
+  const AcpiTables tables = build(1);
+  const auto spcr = tables.table("SPCR");
   REQUIRE(spcr.size() == 80);
   CHECK(spcr[8] == 2);
   CHECK(spcr[36] == 0x03);                   // ARM PL011 UART
@@ -140,7 +142,8 @@ TEST_CASE("arm64 acpi: the SPCR names the PL011, its 32-bit registers and its SP
 }
 
 TEST_CASE("arm64 acpi: the DSDT holds VMBus under a module device with its PPI, and the PL011") {
-  const auto dsdt = build(1).table("DSDT");
+  const AcpiTables tables = build(1);
+  const auto dsdt = tables.table("DSDT");
   auto hid = [](std::string_view s) { return aml::name("_HID", aml::string(s)); };
   CHECK(contains(dsdt, aml::name_string("VMOD")));
   CHECK(contains(dsdt, hid("ACPI0004")));
@@ -160,7 +163,8 @@ TEST_CASE("arm64 acpi: the DSDT holds VMBus under a module device with its PPI, 
 TEST_CASE("arm64 acpi: a VMBus MMIO window goes into the module device's _CRS") {
   auto config = platform::virt_acpi_config(1);
   config.vmbus_mmio = Arm64AcpiConfig::Range{0x1'0000'0000, 0x1000'0000};
-  const auto dsdt = build_arm64_acpi(config, kBase).table("DSDT");
+  const AcpiTables tables = build_arm64_acpi(config, kBase);
+  const auto dsdt = tables.table("DSDT");
   CHECK(contains(dsdt, aml::qword_memory(0x1'0000'0000, 0x1'0FFF'FFFF)));
 }
 
