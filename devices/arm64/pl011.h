@@ -47,13 +47,14 @@
 
 #include "devices/arm64/mmio_device.h"
 #include "devices/arm64/pl011_defs.h"
+#include "devices/host_byte_backlog.h"
 
 namespace softsynic::devices {
 
 class Pl011 final : public MmioDevice {
  public:
   // Host bytes held beyond the FIFO; receive() takes no more.
-  static constexpr std::size_t kBacklogLimit = 1 << 16;
+  static constexpr std::size_t kBacklogLimit = HostByteBacklog::kLimit;
 
   // `out` receives each transmitted byte with the VP that wrote it.
   explicit Pl011(std::function<void(std::uint32_t vp, char c)> out) : out_(std::move(out)) {}
@@ -95,7 +96,7 @@ class Pl011 final : public MmioDevice {
   bool rx_cleared_ = false;  // ICR cleared RX/RT until the receiver moves again
   bool rt_cleared_ = false;
   std::deque<std::uint8_t> rx_;
-  std::deque<std::uint8_t> backlog_;
+  HostByteBacklog backlog_;
   bool irq_level_ = false;
 };
 

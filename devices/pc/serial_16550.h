@@ -42,6 +42,7 @@
 #include <mutex>
 #include <span>
 
+#include "devices/host_byte_backlog.h"
 #include "devices/pc/io_port_device.h"
 #include "devices/pc/serial_16550_defs.h"
 
@@ -53,7 +54,7 @@ class Serial16550 final : public IoPortDevice {
   static constexpr std::uint16_t kPortCount = 8;
   static constexpr unsigned kCom1Irq = 4;  // ISA IRQ
   // Host bytes held beyond the FIFO; receive() takes no more.
-  static constexpr std::size_t kBacklogLimit = 1 << 16;
+  static constexpr std::size_t kBacklogLimit = HostByteBacklog::kLimit;
 
   // `out` receives each transmitted byte with the VP that wrote it.
   explicit Serial16550(std::uint16_t base, std::function<void(std::uint32_t vp, char c)> out)
@@ -98,7 +99,7 @@ class Serial16550 final : public IoPortDevice {
   bool thr_interrupt_ = false;  // the THR-empty indication (cleared by IIR reads and THR writes)
   std::uint8_t msr_ = uart::msr::kCts | uart::msr::kDsr | uart::msr::kDcd;
   std::deque<std::uint8_t> rx_;
-  std::deque<std::uint8_t> backlog_;
+  HostByteBacklog backlog_;
   bool irq_level_ = false;
 };
 

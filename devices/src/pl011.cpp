@@ -23,13 +23,7 @@ std::size_t Pl011::receive_capacity() const { return lcr_h_.fifo_enabled() ? kFi
 // loopback) and has room.
 void Pl011::refill() {
   if (cr_.loopback()) return;
-  bool moved = false;
-  while (!backlog_.empty() && rx_.size() < receive_capacity()) {
-    rx_.push_back(backlog_.front());
-    backlog_.pop_front();
-    moved = true;
-  }
-  if (moved) receiver_moved();
+  if (backlog_.move_into(rx_, receive_capacity()) != 0) receiver_moved();
 }
 
 void Pl011::receiver_moved() {
@@ -55,9 +49,7 @@ void Pl011::update_irq() {
 
 std::size_t Pl011::receive(std::span<const std::uint8_t> bytes) {
   std::lock_guard lock(mutex_);
-  const std::size_t room = kBacklogLimit - backlog_.size();
-  const std::size_t taken = bytes.size() < room ? bytes.size() : room;
-  backlog_.insert(backlog_.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(taken));
+  const std::size_t taken = backlog_.take(bytes);
   refill();
   update_irq();
   return taken;

@@ -20,10 +20,7 @@ std::size_t Serial16550::receive_capacity() const { return fifo_enabled_ ? kFifo
 // loopback) and has room.
 void Serial16550::refill() {
   if ((mcr_ & mcr::kLoop) != 0) return;
-  while (!backlog_.empty() && rx_.size() < receive_capacity()) {
-    rx_.push_back(backlog_.front());
-    backlog_.pop_front();
-  }
+  backlog_.move_into(rx_, receive_capacity());
 }
 
 std::uint8_t Serial16550::pending_interrupt() const {
@@ -46,9 +43,7 @@ void Serial16550::update_irq() {
 
 std::size_t Serial16550::receive(std::span<const std::uint8_t> bytes) {
   std::lock_guard lock(mutex_);
-  const std::size_t room = kBacklogLimit - backlog_.size();
-  const std::size_t taken = bytes.size() < room ? bytes.size() : room;
-  backlog_.insert(backlog_.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(taken));
+  const std::size_t taken = backlog_.take(bytes);
   refill();
   update_irq();
   return taken;
