@@ -141,7 +141,8 @@ Arm64Engine::Arm64Engine(Arm64Machine& machine, const EngineConfig& config)
                      [this] { machine_.config().host->deadline_armed(vp_); }),
       observer_(machine.config().cpu_observer),
       virt_(machine.virt()),
-      powered_off_(config.start == StartMode::powered_off) {
+      powered_off_(config.start == StartMode::powered_off),
+      other_vps_(machine.config().vp_count > 1) {
   unicorn::check(uc_ctl_set_cpu_model(uc_.get(), UC_CPU_ARM64_A72), "ARM64 CPU model");
   unicorn::map_guest_ram(uc_.get(), *machine_.config().ram);
   load_boot_state(config);
@@ -243,7 +244,7 @@ void Arm64Engine::on_block(std::uint64_t address) {
     return;
   }
   // Another VP's broadcast TLBI (threaded runs: it may land mid-slice).
-  if (machine_.tlb_flush_pending(vp_)) {
+  if (other_vps_ && machine_.tlb_flush_pending(vp_)) {
     restart_ = true;
     slice_.stop_before_block(uc_.get(), address);
     return;

@@ -152,6 +152,7 @@ class Arm64Engine final : public VpEngine, public unicorn::UnicornVpDebug {
   replay::GuestCpuObserver* observer_;  // may be null: recorder and timeline
   VirtPlatform* virt_;                  // the virt platform's devices; null on bare
   bool powered_off_;                    // virt: waiting for PSCI CPU_ON
+  const bool other_vps_;                // another VP may send this one a TLB flush
 };
 
 }  // namespace softsynic::emu::arm64
