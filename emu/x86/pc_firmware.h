@@ -27,6 +27,9 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
+
+#include "synic/guest_memory.h"
 
 namespace softsynic::emu::x86 {
 
@@ -71,6 +74,30 @@ class PcFirmware {
   void put_u64(std::uint64_t offset, std::uint64_t value);
 
   alignas(4096) std::array<std::uint8_t, kPcRomSize> rom_{};
+};
+
+// Guest RAM with a PcFirmware's ROM readable at its address: what page
+// walks read while the stub runs on its own page tables in the ROM. Writes
+// and atomic updates reach RAM only (the ROM's entries have their A/D bits
+// set already).
+class PcFirmwareOverlay final : public GuestMemory {
+ public:
+  PcFirmwareOverlay(GuestMemory& ram, const PcFirmware* firmware) : ram_(ram), firmware_(firmware) {}
+  bool read(std::uint64_t gpa, std::span<std::byte> out) override {
+    if (const std::uint8_t* rom = firmware_ != nullptr ? firmware_->bytes(gpa, out.size()) : nullptr) {
+      std::memcpy(out.data(), rom, out.size());
+      return true;
+    }
+    return ram_.read(gpa, out);
+  }
+  bool write(std::uint64_t gpa, std::span<const std::byte> in) override { return ram_.write(gpa, in); }
+  std::optional<std::uint64_t> fetch_or_u64(std::uint64_t gpa, std::uint64_t bits) override {
+    return ram_.fetch_or_u64(gpa, bits);
+  }
+
+ private:
+  GuestMemory& ram_;
+  const PcFirmware* firmware_;
 };
 
 }  // namespace softsynic::emu::x86

@@ -270,12 +270,17 @@ void X86Engine::install_hooks() {
                  "invalid-instruction hook");
   unicorn::check(uc_hook_add(uc, &h, UC_HOOK_INTR, reinterpret_cast<void*>(&Hooks::intr), this, 1, 0), "interrupt hook");
   // Unicorn 2.1.1 drops a page's self-modifying-code check at the first
-  // store there unless a memory-write hook covers the address: without
-  // this hook, a store to a page's data lets the next store to its code
-  // leave the old translation in place. With the hook every store through
-  // every alias is checked, so the TLB flush at each translation (for
-  // aliases whose entries predate it) is needed only without it.
-  if (machine_.config().check_code_writes) {
+  // store there unless a memory-write hook covers the address. The engine's
+  // own TLB (x86_soft_tlb.h) keeps every page with translated code out of
+  // writable entries instead; when its self-test failed, a write hook over
+  // everything keeps the check (every load and store then takes Unicorn's
+  // slow path). Unchecked, the TLB is dropped at each translation so that
+  // aliases made before it are protected again.
+  if (machine_.config().check_code_writes && x86_soft_tlb_support().ok) {
+    walk_memory_ = std::make_unique<PcFirmwareOverlay>(*machine_.config().ram, firmware_.get());
+    soft_tlb_ = std::make_unique<X86SoftTlb>(uc, *machine_.config().ram, *walk_memory_, regs_,
+                                             machine_.config().vp_count > 1 ? &machine_.code_frames() : nullptr, vp_);
+  } else if (machine_.config().check_code_writes) {
     unicorn::check(uc_hook_add(uc, &h, UC_HOOK_MEM_WRITE, reinterpret_cast<void*>(&Hooks::write_check), this, 1, 0),
                    "write-check hook");
   } else {
@@ -375,6 +380,11 @@ void X86Engine::take_startup_events() {
 }
 
 // Until 64-bit code runs: CS's base, and whether long mode has begun.
+bool X86Engine::rom_reachable() const {
+  const std::uint64_t cr0 = regs_.read(UC_X86_REG_CR0);
+  return (cr0 & (1ull << 31)) == 0 || in_firmware(regs_.read(UC_X86_REG_CR3));
+}
+
 void X86Engine::track_mode() {
   const auto selector = static_cast<std::uint16_t>(regs_.read(UC_X86_REG_CS));
   const bool protected_mode = (regs_.read(UC_X86_REG_CR0) & kCr0Pe) != 0;
@@ -643,6 +653,18 @@ void X86Engine::handle_cpu_exception(std::uint32_t intno) {
   deliver(event);
 }
 
+// A fault the engine's TLB refused an access for: #PF with CR2 and the
+// walk's error code, or #GP(0) for a non-canonical address.
+void X86Engine::deliver_tlb_fault(const X86TlbFault& fault) {
+  double_fault_rip_.reset();
+  if (fault.general_protection) {
+    deliver({devices::x86_vector::kGeneralProtection, devices::X86EventKind::exception, 0});
+    return;
+  }
+  regs_.set_cr2(fault.address);
+  deliver({devices::x86_vector::kPageFault, devices::X86EventKind::exception, fault.error_code});
+}
+
 // Linear accesses of event delivery (IDT, TSS, frame) through the guest's
 // page tables, remembering the #PF a failed one raises.
 class X86Engine::DeliveryMemory final : public devices::X86LinearMemory {
@@ -754,6 +776,9 @@ bool X86Engine::take_interrupt() {
   }
   auto vector = devices::x86_take_interrupt(apic_, regs_.rflags(), false);
   if (!vector) return false;
+  // Code other VPs changed is seen from here on (the entry and its IRET
+  // serialize).
+  if (soft_tlb_) soft_tlb_->apply_remote_drops();
   if (observer_) observer_->before_crossing(vp_, 0);
   if (!deliver({*vector, devices::X86EventKind::external_interrupt, 0})) return false;
   if (observer_) observer_->on_interrupt_taken(vp_, 0, *vector);
@@ -775,6 +800,7 @@ SliceResult X86Engine::run_slice(std::uint64_t block_budget) {
     if (waiting_for_sipi_) return finish(StopReason::halted);
   }
   apply_invalidations();
+  if (soft_tlb_) soft_tlb_->apply_remote_drops();
   sync_hypercall_page();
   monitor_watch_.slice_start();
   take_interrupt();
@@ -789,10 +815,14 @@ SliceResult X86Engine::run_slice(std::uint64_t block_budget) {
     // Unicorn stops when code reaches `until` (0 when unused, as a nonzero
     // one costs a retranslation per entry). APs start at linear 0 after a
     // SIPI with vector 0: until 64-bit code runs, use the ROM's HLT.
-    const std::uint64_t until = firmware_ && !long_mode_ ? firmware_->never_executed() : 0;
+    // Unicorn translates `until` when the run starts: only while the ROM is
+    // where that address leads (paging off, or the stub's own tables).
+    const std::uint64_t until = firmware_ && !long_mode_ && rom_reachable() ? firmware_->never_executed() : 0;
     code_page_cache_.valid = false;
+    if (soft_tlb_) soft_tlb_->begin_run(until);
     debug_hooks().enter();
     uc_err err = uc_emu_start(uc_.get(), pc, until, 0, 0);
+    if (soft_tlb_) soft_tlb_->end_run();
     monitor_watch_.check();
     auto resume = slice_.take_resume();
     if (resume) regs_.set_rip(*resume);  // the PC may be stale after a stop from a block hook
@@ -809,6 +839,14 @@ SliceResult X86Engine::run_slice(std::uint64_t block_budget) {
     }
     if (resume_after_invalid_) {
       pc = *resume_after_invalid_;
+      continue;
+    }
+    if (auto tlb_fault = soft_tlb_ ? soft_tlb_->take_fault(err) : std::nullopt) {
+      // RIP is on the faulting instruction.
+      deliver_tlb_fault(*tlb_fault);
+      if (fault_) return finish(StopReason::guest_fault);
+      if (slice_.budget_spent()) return finish(StopReason::slice_budget);
+      pc = regs_.rip();
       continue;
     }
     if (err != UC_ERR_OK) {

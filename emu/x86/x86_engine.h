@@ -95,6 +95,7 @@
 #include "emu/x86/unicorn_x86_internals.h"
 #include "emu/x86/unicorn_x86_registers.h"
 #include "emu/x86/x86_paging.h"
+#include "emu/x86/x86_soft_tlb.h"
 
 namespace softsynic::devices {
 class LocalApic;
@@ -157,6 +158,7 @@ class X86Engine final : public VpEngine, public unicorn::UnicornVpDebug {
   void emulate_syscall();
   void refuse_user_mode(const std::string& what);
   void handle_cpu_exception(std::uint32_t intno);
+  void deliver_tlb_fault(const X86TlbFault& fault);
   bool deliver(const devices::X86Event& event);
   void fatal(std::string message);
   void triple_fault(const std::string& what);
@@ -180,6 +182,7 @@ class X86Engine final : public VpEngine, public unicorn::UnicornVpDebug {
     return firmware_ && linear >= kPcRomBase && linear - kPcRomBase < kPcRomSize;
   }
   void track_mode();
+  bool rom_reachable() const;
   void set_long_mode(bool on) {
     long_mode_ = on;
     regs_.set_long_mode(on);
@@ -236,6 +239,10 @@ class X86Engine final : public VpEngine, public unicorn::UnicornVpDebug {
 
   unicorn::CodeInvalidations invalidations_;
   unicorn::MonitorTriggerWatch monitor_watch_;
+  // The guest's translation as Unicorn's TLB (x86_soft_tlb.h); null when
+  // code writes are unchecked or its self-test failed.
+  std::unique_ptr<PcFirmwareOverlay> walk_memory_;
+  std::unique_ptr<X86SoftTlb> soft_tlb_;
 };
 
 }  // namespace softsynic::emu::x86

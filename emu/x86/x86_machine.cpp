@@ -1,6 +1,8 @@
 // X86Machine: partition-wide x86-64 objects and the engine factory.
 #include "emu/x86/x86_machine.h"
 
+#include <algorithm>
+
 #include <stdexcept>
 #include <string>
 
@@ -48,6 +50,9 @@ X86Machine::X86Machine(const MachineConfig& config)
       tsc_(kTscFrequencyHz),
       hv_(*config.partition, make_hv_config(config), *config.time) {
   hv_.set_tsc_source(&tsc_);
+  std::uint64_t ram_end = 0;
+  for (const auto& region : config_.ram->regions()) ram_end = std::max(ram_end, region.gpa + region.size);
+  code_frames_ = std::make_unique<X86CodeFrames>(ram_end / 0x1000, config_.vp_count);
   // The pc platform's tables live in each engine's ROM (pc_firmware.h).
   if (config_.platform == Platform::bare) write_boot_tables(*config_.ram);
   add_platform_devices();

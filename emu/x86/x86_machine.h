@@ -27,6 +27,7 @@
 #include "devices/pc/serial_16550.h"
 #include "devices/x86_interrupt_entry.h"
 #include "emu/vp_engine.h"
+#include "emu/x86/x86_code_frames.h"
 #include "synic/tsc_source.h"
 
 namespace softsynic::emu::x86 {
@@ -61,6 +62,8 @@ class X86Machine final : public ArchMachine {
   // The engine about to call into the hypervisor, so the hypercall page
   // listener can name the writer.
   void set_current_vp(std::uint32_t vp) { current_vp_ = vp; }
+  // Which frames hold code the VPs' engines translated (shared by them).
+  X86CodeFrames& code_frames() { return *code_frames_; }
 
  private:
   static HvConfig make_hv_config(const MachineConfig& config);
@@ -78,6 +81,7 @@ class X86Machine final : public ArchMachine {
   std::optional<std::uint64_t> hypercall_page_;
   std::uint32_t current_vp_ = 0;
   std::unique_ptr<RegisterOwner> stimer_owner_;  // config_.timers, when set
+  std::unique_ptr<X86CodeFrames> code_frames_;
   void add_platform_devices();
   devices::IoPortBus io_;
   std::vector<std::unique_ptr<devices::IoPortDevice>> devices_;
