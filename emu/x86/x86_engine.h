@@ -215,7 +215,7 @@ class X86Engine final : public VpEngine, public unicorn::UnicornVpDebug {
 
   static constexpr std::uint64_t kNoBlock = ~std::uint64_t{0};
   std::unordered_set<std::uint64_t> scanned_blocks_;
-  static constexpr std::size_t kRecentBlocks = 4096;
+  static constexpr std::size_t kRecentBlocks = 32768;
   std::array<std::uint64_t, kRecentBlocks> recent_blocks_ = make_recent_blocks();
   static constexpr std::array<std::uint64_t, kRecentBlocks> make_recent_blocks() {
     std::array<std::uint64_t, kRecentBlocks> a{};

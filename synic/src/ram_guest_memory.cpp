@@ -1,6 +1,8 @@
 // RamGuestMemory: guest RAM as page-aligned, zero-filled host regions.
 // TLFS: none (host side of guest physical memory). Not supported: accesses
 // that span two adjacent regions fail as if they left RAM.
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
@@ -15,14 +17,19 @@ namespace {
 constexpr std::uint64_t kPage = 4096;
 }  // namespace
 
+// Anonymous pages: zero-filled by the kernel at first touch, so a guest
+// pays for the RAM it uses rather than for all of it at start-up.
 struct RamGuestMemory::Backing {
-  explicit Backing(std::uint64_t size) : bytes(static_cast<std::byte*>(::operator new(size, std::align_val_t{kPage}))) {
-    std::memset(bytes, 0, size);
+  explicit Backing(std::uint64_t size) : size(size) {
+    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    bytes = static_cast<std::byte*>(p);
   }
-  ~Backing() { ::operator delete(bytes, std::align_val_t{kPage}); }
+  ~Backing() { ::munmap(bytes, size); }
   Backing(const Backing&) = delete;
   Backing& operator=(const Backing&) = delete;
-  std::byte* bytes;
+  std::uint64_t size;
+  std::byte* bytes = nullptr;
 };
 
 RamGuestMemory::RamGuestMemory(std::vector<Region> regions) : regions_(std::move(regions)) {
