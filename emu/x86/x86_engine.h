@@ -1,9 +1,15 @@
 // X86Engine: one x86-64 VP on its own Unicorn engine (UC_MODE_64) over the
 // partition's shared RAM.
 //
-// How each guest action reaches softsynic (Unicorn 2.0.1 has no hook for
+// How each guest action reaches softsynic (Unicorn 2.1.1 has no hook for
 // VMCALL, RDMSR or WRMSR and no interrupt injection; see
 // docs/PLUGIN_GUIDE.md):
+//  - Memory: Unicorn's TLB is the engine's (x86_soft_tlb.h): every fill
+//    walks the guest's page tables, a refused one is delivered as #PF (the
+//    exact CR2 and the walk's error code) or #GP, and frames holding
+//    translated code are never writable, on any VP (x86_code_frames.h).
+//    Without it (self-test failed, or --unchecked-code-writes) Unicorn walks
+//    the tables itself and reports faults through UC_HOOK_INTR.
 //  - Hypercall page: a code hook bounded to the page's first byte calls
 //    X86Hypervisor::hypercall and continues at the page's `ret` (page + 3).
 //  - VMCALL/VMMCALL elsewhere raise #UD, which reaches UC_HOOK_INSN_INVALID:
@@ -38,10 +44,6 @@
 //    block hook tracks CS's base (real-mode and 16-bit code run with a
 //    non-zero base, and Unicorn's start address is an offset in CS) and
 //    interrupts are held; an exception before long mode ends the run.
-//    Accesses to linear addresses Unicorn finds unmapped although the guest
-//    page tables map them to RAM (Unicorn looks linear addresses up in its
-//    own map) get that RAM page mapped at the linear address too (an alias
-//    fixed at its first translation).
 //  - Synthetic timers (when the machine has them): the STIMER MSRs go
 //    through the MSR chain like the SynIC's; next_deadline() is this VP's
 //    earliest expiry.
@@ -62,9 +64,7 @@
 // advertised), interrupts and exceptions in 32-bit or real mode (guests
 // that stay there run, but get none), the interrupt shadow after MOV SS
 // (interrupts are only taken at block boundaries and HLT anyway), APIC
-// relocation, exception error codes other than #GP's (Unicorn does not
-// report them; 0 is pushed), paging other than the identity map for
-// event delivery.
+// relocation.
 // Debugger (VpDebug): registers by gdb number (rax-r15, rip, eflags, the
 // segment selectors, fs_base/gs_base, cr0/2/3/4/8, EFER; the x87 registers
 // are unavailable and the selectors read-only), memory by linear address
