@@ -9,6 +9,11 @@
 // them to drop it, and they do before they next take an interrupt or start
 // a slice (an interrupt's entry and IRET serialize; Linux's text_poke
 // sends every CPU an IPI after each store).
+// Not covered: a VP that starts translating from a frame between another
+// VP's write fill and that VP's later stores through the same TLB entry
+// keeps the old code until the frame is written through a new entry
+// (there is no synchronous cross-VP TLB shootdown; text_poke writes through
+// a mapping it drops after each poke, so each poke fills again).
 //
 // Threading: every method is thread-safe (per-frame counts are atomic; the
 // request queues take a mutex only when a request is posted or taken).
