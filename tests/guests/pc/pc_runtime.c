@@ -16,6 +16,7 @@
 #define ICR_BUSY (1u << 12)
 #define ICR_INIT_ALL_BUT_SELF 0x000C4500u
 #define ICR_SIPI_ALL_BUT_SELF 0x000C0600u
+#define ICR_ASSERT (1u << 14)
 
 extern char ap_trampoline[], ap_trampoline_end[];
 
@@ -32,11 +33,23 @@ u32 fw_cfg_u16(u16 key) {
 
 const struct multiboot_info *pc_boot_info(void) { return (const struct multiboot_info *)(u64)info_address; }
 
-static void icr_send(u32 low) {
+int pc_cmdline_has(const char *word) {
+  for (const char *s = (const char *)(u64)pc_boot_info()->cmdline; *s; ++s) {
+    const char *a = s, *b = word;
+    while (*a && *b && *a == *b) ++a, ++b;
+    if (!*b) return 1;
+  }
+  return 0;
+}
+
+static void icr_send_to(u32 dest, u32 low) {
   while (*(volatile u32 *)APIC_ICR_LOW & ICR_BUSY) cpu_relax();
-  *(volatile u32 *)APIC_ICR_HIGH = 0;
+  *(volatile u32 *)APIC_ICR_HIGH = dest << 24;
   *(volatile u32 *)APIC_ICR_LOW = low;
 }
+static void icr_send(u32 low) { icr_send_to(0, low); }
+
+void pc_send_ipi(u32 dest, u8 vector) { icr_send_to(dest, ICR_ASSERT | vector); }
 
 void pc_bsp_main(u32 info) {
   info_address = info;

@@ -23,6 +23,13 @@ void pc_load_tss(u32 vp, u64 ist1_top);
    RSP0); set before pc_load_tss or any time after. */
 void pc_set_rsp0(u32 vp, u64 rsp0_top);
 
+/* 1 if the kernel command line holds `word`. */
+int pc_cmdline_has(const char *word);
+
+/* A fixed IPI of `vector` to the VP whose APIC ID is `dest` (xAPIC ICR,
+   physical destination). */
+void pc_send_ipi(u32 dest, u8 vector);
+
 /* QEMU's hyperv-testdev at port 0x3000 (devices/pc/hyperv_test_device.h). */
 #define TESTDEV_PORT 0x3000
 #define TESTDEV_ROUTE_CREATE 1

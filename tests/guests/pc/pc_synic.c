@@ -65,13 +65,6 @@ static void on_direct_timer(struct interrupt_frame *frame) {
   apic_eoi();
 }
 
-/* Fixed IPI, physical destination (xAPIC ICR). */
-static void send_ipi(u32 dest, u8 vector) {
-  while (*(volatile u32 *)0xFEE00300ul & (1u << 12)) cpu_relax();
-  *(volatile u32 *)0xFEE00310ul = dest << 24;
-  *(volatile u32 *)0xFEE00300ul = (1u << 14) | vector;
-}
-
 /* In service: IPI_VECTOR (class 3). The SINT's vector (class 0xB) must
    still be delivered once interrupts are on. */
 static void on_ipi(struct interrupt_frame *frame) {
@@ -117,18 +110,9 @@ static void on_timer(struct interrupt_frame *frame) {
   }
 }
 
-static int contains(const char *s, const char *word) {
-  for (; *s; ++s) {
-    const char *a = s, *b = word;
-    while (*a && *b && *a == *b) ++a, ++b;
-    if (!*b) return 1;
-  }
-  return 0;
-}
-
 static void check_platform(u32 vp_count) {
   const struct multiboot_info *mbi = pc_boot_info();
-  CHECK(contains((const char *)(u64)mbi->cmdline, "pc-test-args"));
+  CHECK(pc_cmdline_has("pc-test-args"));
   CHECK(mbi->mem_upper >= 31 * 1024);
   check_eq(fw_cfg_u16(0x05), vp_count, "fw_cfg CPU count");
   u32 a, b, c, d;
@@ -230,7 +214,7 @@ int guest_main(u32 vp, u32 vp_count) {
      taken are one interrupt. */
   atomic_inc(&routed);
   wait_counter(&routed, vp_count);
-  send_ipi((vp + 1) % vp_count, IPI_VECTOR);
+  pc_send_ipi((vp + 1) % vp_count, IPI_VECTOR);
   wait_for(&ipi_hits[vp], 1, "the IPI");
   testdev(0, TESTDEV_ROUTE_DESTROY, vp, ROUTE_SINT);
 
