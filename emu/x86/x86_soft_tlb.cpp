@@ -177,14 +177,23 @@ std::uint8_t* X86SoftTlb::frame_state(std::uint64_t gpa) {
 void X86SoftTlb::flush() {
   uc_ctl_flush_tlb(uc_);
   ++counters_.flushes;
-  for (std::uint32_t index : granted_) frames_[index] &= kHoldsCode;
+  for (std::uint32_t index : granted_) {
+    if (shared_ != nullptr && (frames_[index] & kWriteGranted) != 0) shared_->revoke_write(index);
+    frames_[index] &= kHoldsCode | kWatched;
+  }
   granted_.clear();
 }
 
 void X86SoftTlb::grant(std::uint8_t* state, std::uint64_t gpa, std::uint8_t bit) {
-  if (state == nullptr) return;
+  if (state == nullptr || (*state & bit) != 0) return;
   if ((*state & (kWriteGranted | kExecGranted)) == 0) granted_.push_back(static_cast<std::uint32_t>(gpa / kPageSize));
   *state |= bit;
+  if (bit == kWriteGranted && shared_ != nullptr) {
+    // Counted before the holders are looked at (x86_code_frames.h): their
+    // code is dropped now, since this VP's stores will not fill again.
+    shared_->grant_write(gpa / kPageSize);
+    shared_->written(vp_, gpa / kPageSize, (*state & kHoldsCode) != 0);
+  }
 }
 
 // At CPL 3, the CPU still reads the descriptor tables and the TSS with
@@ -244,19 +253,22 @@ bool X86SoftTlb::fill(std::uint64_t page, uc_mem_type type, uc_tlb_entry& entry)
       if (st != nullptr && (*st & kWriteGranted) != 0) flush();
       if (st != nullptr && (*st & kHoldsCode) == 0) {
         *st |= kHoldsCode;
-        if (shared_ != nullptr) shared_->hold(frame / kPageSize);
+        if (shared_ != nullptr) {
+          shared_->hold(frame / kPageSize);
+          // Another VP may store here through an entry it already has.
+          if (shared_->other_writers(frame / kPageSize, false) && (*st & kWatched) == 0) {
+            *st |= kWatched;
+            watched_.push_back(frame / kPageSize);
+          }
+        }
       }
       grant(st, frame, kExecGranted);
       perms |= UC_PROT_EXEC;
       break;
     case X86Access::write:
-      if (st != nullptr) {
-        const bool holds = (*st & kHoldsCode) != 0;
-        if (shared_ != nullptr) shared_->written(vp_, frame / kPageSize, holds);
-        if (holds) {
-          drop_code(frame);
-          ++counters_.code_writes;
-        }
+      if (st != nullptr && (*st & kHoldsCode) != 0) {
+        drop_code(frame);
+        ++counters_.code_writes;
       }
       grant(st, frame, kWriteGranted);
       perms |= UC_PROT_WRITE;
@@ -298,12 +310,21 @@ void X86SoftTlb::drop_code(std::uint64_t frame) {
 }
 
 void X86SoftTlb::apply_remote_drops() {
-  if (shared_ == nullptr || !shared_->pending(vp_)) return;
-  for (std::uint64_t index : shared_->take(vp_)) {
+  if (shared_ == nullptr) return;
+  auto drop = [&](std::uint64_t index) {
     const std::uint8_t* st = frame_state(index * kPageSize);
-    if (st == nullptr || (*st & kHoldsCode) == 0) continue;
+    if (st == nullptr || (*st & kHoldsCode) == 0) return;
     drop_code(index * kPageSize);
     ++counters_.remote_drops;
+  };
+  if (!watched_.empty()) {
+    for (std::uint64_t index : std::exchange(watched_, {})) {
+      frames_[static_cast<std::size_t>(index)] &= static_cast<std::uint8_t>(~kWatched);
+      drop(index);
+    }
+  }
+  if (shared_->pending(vp_)) {
+    for (std::uint64_t index : shared_->take(vp_)) drop(index);
   }
 }
 

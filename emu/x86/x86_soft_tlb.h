@@ -35,10 +35,12 @@
 // TSS I/O bitmap read them from ring 3); the entry then also serves ring-3
 // loads of that page (a leak of read rights documented in PC_PLATFORM.md).
 //
-// Not supported: code modified by another VP (each VP is its own Unicorn
-// engine: the guest's cross-modifying protocol and a slice end apply, as
-// before); a store that changes the rest of the translated block it runs in
-// (the block finishes as translated; the next run sees the new code).
+// Other VPs: each VP is its own Unicorn engine; X86CodeFrames carries
+// what one VP's stores mean for the others' translations.
+//
+// Not supported: a store that changes the rest of the translated block it
+// runs in (the block finishes as translated; the next run sees the new
+// code).
 //
 // Self-test (x86_soft_tlb_support()): on a scratch engine, a refused fill
 // must stop the run with UC_ERR_EXCEPTION and RIP on the instruction, a
@@ -146,6 +148,10 @@ class X86SoftTlb {
   static constexpr std::uint8_t kHoldsCode = 1;      // translated code may exist
   static constexpr std::uint8_t kWriteGranted = 2;   // a writable entry may exist
   static constexpr std::uint8_t kExecGranted = 4;    // an executable entry may exist
+  static constexpr std::uint8_t kWatched = 8;        // in watched_
+  // Frames translated while another VP could store to them through an
+  // entry it already had: dropped again at the next apply_remote_drops().
+  std::vector<std::uint64_t> watched_;
   std::vector<std::uint8_t> frames_;
   std::vector<std::uint32_t> granted_;  // frames with a granted bit, cleared at flush()
   bool dropping_code_ = false;          // inside uc_ctl_remove_cache's own fetch fill
