@@ -2,10 +2,8 @@
 #include "emu/arm64/unicorn_arm64_internals.h"
 
 #include <array>
-#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
-#include <string_view>
 #include <vector>
 
 #include "devices/arm64/irq_entry.h"
@@ -201,8 +199,8 @@ void put(uc_engine* uc, std::uint64_t address, const void* data, std::size_t siz
 
 UnicornArm64Layout run_selftest() {
   UnicornArm64Layout layout;
-  if (const char* forced = std::getenv(kExceptionSelftestEnv); forced != nullptr && std::string_view(forced) == "fail") {
-    layout.failure = std::string("forced by ") + kExceptionSelftestEnv + "=fail";
+  if (auto forced = unicorn::forced_selftest_failure(kExceptionSelftestEnv)) {
+    layout.failure = *forced;
     return layout;
   }
   try {

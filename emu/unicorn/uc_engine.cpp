@@ -1,8 +1,10 @@
 // Unicorn helpers shared by the engines.
 #include "emu/unicorn/uc_engine.h"
 
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "synic/guest_memory.h"
 
@@ -18,6 +20,12 @@ UcHandle open_engine(uc_arch arch, uc_mode mode) {
   UcHandle handle(uc);
   check(uc_ctl_set_tcg_buffer_size(uc, kTranslationBufferBytes), "translation buffer size");
   return handle;
+}
+
+std::optional<std::string> forced_selftest_failure(const char* env) {
+  const char* value = std::getenv(env);
+  if (value == nullptr || std::string_view(value) != "fail") return std::nullopt;
+  return std::string("forced by ") + env + "=fail";
 }
 
 void map_guest_ram(uc_engine* uc, RamGuestMemory& ram) {

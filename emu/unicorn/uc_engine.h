@@ -36,6 +36,11 @@ using UcHandle = std::unique_ptr<uc_engine, UcClose>;
 void check(uc_err err, const char* what);
 UcHandle open_engine(uc_arch arch, uc_mode mode);
 
+// The self-tests of Unicorn's internals (for tests of their fallbacks): when
+// the environment variable `env` is "fail", the failure to report
+// ("forced by <env>=fail"); otherwise nullopt, and the self-test runs.
+std::optional<std::string> forced_selftest_failure(const char* env);
+
 // Maps every region of `ram` at its guest physical address with
 // uc_mem_map_ptr, so all engines and the SynIC share the same bytes.
 // `offset` is added to each region's address (0 for identity).

@@ -1,11 +1,13 @@
 // Unicorn's hidden x86 state; see unicorn_x86_internals.h.
 #include "emu/x86/unicorn_x86_internals.h"
 
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <array>
-#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
-#include <string_view>
 #include <vector>
 
 #include "devices/x86_interrupt_entry.h"
@@ -438,8 +440,8 @@ UserModeVerdict run_user_mode_selftest() {
     verdict.failure = layout.failure;
     return verdict;
   }
-  if (const char* forced = std::getenv(kUserModeSelftestEnv); forced != nullptr && std::string_view(forced) == "fail") {
-    verdict.failure = std::string("forced by ") + kUserModeSelftestEnv + "=fail";
+  if (auto forced = unicorn::forced_selftest_failure(kUserModeSelftestEnv)) {
+    verdict.failure = *forced;
     return verdict;
   }
   try {
@@ -488,6 +490,243 @@ UserModeVerdict run_user_mode_selftest() {
 const UserModeVerdict& x86_user_mode() {
   static const UserModeVerdict verdict = run_user_mode_selftest();
   return verdict;
+}
+
+// --- Direct registers --------------------------------------------------
+
+namespace {
+
+// How much of uc_struct is searched for the pointer (it sits in the first
+// KiB), how far behind each pointer the state may start (the CPU object
+// before it holds the CPUState and the TLB descriptors), and how far
+// behind RAX the CRs may be (past hflags and ten segment caches).
+constexpr std::size_t kEngineStateScan = 16 * 1024;
+constexpr std::size_t kCpuWindow = 256 * 1024;
+constexpr std::size_t kCrSearch = 4 * 1024;
+constexpr std::size_t kOwnPage = 4096;
+constexpr std::uint64_t kGprMarker = 0x5AF7'51C0'DE0D'6000;  // + the register's number
+// Page-aligned and below 4 GiB: Unicorn hands CR3's low half to QEMU.
+constexpr std::array<std::uint64_t, 2> kCr3Markers = {0x7A5C'3000, 0x6B4D'5000};
+constexpr std::array<int, 16> kGprIds = {
+    UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX, UC_X86_REG_RSP, UC_X86_REG_RBP,
+    UC_X86_REG_RSI, UC_X86_REG_RDI, UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11,
+    UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15};
+constexpr std::size_t kRdx = 2, kRbx = 3, kR15 = 15;
+
+std::uint64_t address_of(const void* p) { return reinterpret_cast<std::uintptr_t>(p); }
+
+// Copies up to `size` bytes of this process's memory at `address`, page by
+// page, stopping at the first page that cannot be read (process_vm_readv
+// fails instead of faulting). Returns how many bytes were copied.
+std::size_t read_own_memory(std::uint64_t address, void* out, std::size_t size) {
+  std::array<iovec, kCpuWindow / kOwnPage + 1> remote{};
+  std::size_t n = 0, planned = 0;
+  while (planned < size && n < remote.size()) {
+    const std::uint64_t at = address + planned;
+    const std::size_t chunk = std::min(size - planned, kOwnPage - static_cast<std::size_t>(at % kOwnPage));
+    remote[n++] = {reinterpret_cast<void*>(static_cast<std::uintptr_t>(at)), chunk};
+    planned += chunk;
+  }
+  iovec local{out, planned};
+  const ssize_t got = process_vm_readv(getpid(), &local, 1, remote.data(), n, 0);
+  return got > 0 ? static_cast<std::size_t>(got) : 0;
+}
+
+std::uint64_t reg(uc_engine* uc, int id) {
+  std::uint64_t v = 0;
+  uc_reg_read(uc, id, &v);
+  return v;
+}
+
+void set_reg(uc_engine* uc, int id, std::uint64_t v) { uc_reg_write(uc, id, &v); }
+
+struct LiveFound {
+  std::size_t cpu_pointer = 0;
+  std::size_t regs = 0;
+};
+
+bool holds_gpr_markers(const std::uint64_t* words, std::uint64_t base) {
+  for (std::size_t i = 0; i < kGprIds.size(); ++i) {
+    if (words[i] != base + i) return false;
+  }
+  return true;
+}
+
+void write_gpr_markers(uc_engine* uc, std::uint64_t base) {
+  for (std::size_t i = 0; i < kGprIds.size(); ++i) set_reg(uc, kGprIds[i], base + i);
+}
+
+// Every pointer in uc_struct behind which the 16 markers sit in order,
+// nearest first (some pointers lead to memory that merely lies before the
+// state, at a distance that differs between engines).
+std::vector<LiveFound> find_gpr_markers(uc_engine* uc, std::uint64_t base) {
+  std::vector<std::uint64_t> state(kEngineStateScan / 8), window(kCpuWindow / 8);
+  const std::size_t words = read_own_memory(address_of(uc), state.data(), kEngineStateScan) / 8;
+  std::vector<LiveFound> found;
+  for (std::size_t k = 0; k < words; ++k) {
+    const std::uint64_t p = state[k];
+    if (p < 0x10000 || p >= (std::uint64_t{1} << 47) || p % 8 != 0) continue;
+    const std::size_t got = read_own_memory(p, window.data(), kCpuWindow) / 8;
+    for (std::size_t w = 0; w + kGprIds.size() <= got; ++w) {
+      if (window[w] == base && holds_gpr_markers(&window[w], base)) found.push_back({k * 8, w * 8});
+    }
+  }
+  std::stable_sort(found.begin(), found.end(), [](const LiveFound& a, const LiveFound& b) { return a.regs < b.regs; });
+  return found;
+}
+
+// The state a candidate leads to in `uc`, when it holds the markers there.
+std::uint64_t* follow(uc_engine* uc, const LiveFound& at, std::uint64_t base) {
+  std::uint64_t cpu = 0;
+  if (read_own_memory(address_of(uc) + at.cpu_pointer, &cpu, sizeof cpu) != sizeof cpu) return nullptr;
+  std::array<std::uint64_t, kGprIds.size()> words{};
+  if (read_own_memory(cpu + at.regs, words.data(), sizeof words) != sizeof words || !holds_gpr_markers(words.data(), base))
+    return nullptr;
+  return reinterpret_cast<std::uint64_t*>(static_cast<std::uintptr_t>(cpu + at.regs));
+}
+
+// CR3's slot by two markers written through uc_reg_write; CR0 is three
+// slots before it.
+std::string find_crs(uc_engine* uc, const std::uint64_t* live, std::size_t& cr0) {
+  std::array<std::uint64_t, kCrSearch / 8> window{};
+  std::size_t slot = 0;
+  for (std::uint64_t marker : kCr3Markers) {
+    set_reg(uc, UC_X86_REG_CR3, marker);
+    const std::size_t got = read_own_memory(address_of(live), window.data(), kCrSearch) / 8;
+    std::size_t hits = 0, at = 0;
+    for (std::size_t w = kLiveRip + 1; w < got; ++w) {
+      if (window[w] == marker) {
+        ++hits;
+        at = w;
+      }
+    }
+    if (hits != 1 || (slot != 0 && at != slot)) return "CR3's marker is not at one place in the found state";
+    slot = at;
+  }
+  cr0 = (slot - 3) * 8;
+  if (live[slot - 3] != reg(uc, UC_X86_REG_CR0) || live[slot + 1] != reg(uc, UC_X86_REG_CR4) ||
+      (live[slot - 3] & 1) == 0)
+    return "CR0 and CR4 are not beside CR3 in the found state";
+  return {};
+}
+
+struct OutProbe {
+  std::uint64_t* live = nullptr;
+  std::uint64_t seen_rax = 0;
+  std::uint32_t value = 0;
+  int calls = 0;
+};
+
+constexpr std::uint64_t kProbeRax = 0x42, kProbeRdx = 0x5AF7'0D1E'C7ED'0000;
+
+void on_probe_out(uc_engine*, std::uint32_t, int, std::uint32_t value, void* user) {
+  auto& probe = *static_cast<OutProbe*>(user);
+  ++probe.calls;
+  probe.value = value;
+  probe.seen_rax = probe.live[0];
+  probe.live[kRdx] = kProbeRdx;
+}
+
+// Inside a hook: RAX stored before the run is what OUT writes and what the
+// hook reads; RDX stored in the hook is what the next instruction copies.
+std::string prove_in_hook(uc_engine* uc, std::uint64_t* live) {
+  // 0x1000: out 0x80, al; mov rcx, rdx
+  const std::array<std::uint8_t, 5> code = {0xE6, 0x80, 0x48, 0x89, 0xD1};
+  constexpr std::uint64_t kProbeCode = 0x1000;
+  if (uc_mem_map(uc, kProbeCode, kOwnPage, UC_PROT_ALL) != UC_ERR_OK ||
+      uc_mem_write(uc, kProbeCode, code.data(), code.size()) != UC_ERR_OK)
+    return "scratch code";
+  OutProbe probe;
+  probe.live = live;
+  uc_hook h;
+  if (uc_hook_add(uc, &h, UC_HOOK_INSN, reinterpret_cast<void*>(&on_probe_out), &probe, 1, 0, UC_X86_INS_OUT) !=
+      UC_ERR_OK)
+    return "OUT hook";
+  live[0] = kProbeRax;
+  live[kRdx] = 0;
+  const uc_err err = uc_emu_start(uc, kProbeCode, kProbeCode + code.size(), 0, 0);
+  if (err != UC_ERR_OK) return std::string("scratch run: ") + uc_strerror(err);
+  if (probe.calls != 1 || probe.value != kProbeRax || probe.seen_rax != kProbeRax)
+    return "a RAX stored before the run is not what OUT wrote and its hook read";
+  if (reg(uc, UC_X86_REG_RCX) != kProbeRdx) return "a RDX stored in a hook is not what the guest used next";
+  return {};
+}
+
+std::string prove_live_state(uc_engine* uc, std::uint64_t* live, std::size_t& cr0) {
+  for (std::uint64_t value : {0x0123'4567'89AB'CDEFull, 0xFEDC'BA98'7654'3210ull}) {
+    set_reg(uc, UC_X86_REG_RAX, value);
+    if (live[0] != value) return "a RAX written through uc_reg_write is not in the found state";
+    live[kRbx] = ~value;
+    live[kR15] = value ^ 0x5555;
+    if (reg(uc, UC_X86_REG_RBX) != ~value || reg(uc, UC_X86_REG_R15) != (value ^ 0x5555))
+      return "RBX and R15 stored into the found state do not read back through uc_reg_read";
+    set_reg(uc, UC_X86_REG_RIP, value >> 16);
+    if (live[kLiveRip] != value >> 16) return "RIP does not follow the general registers";
+  }
+  if (std::string why = find_crs(uc, live, cr0); !why.empty()) return why;
+  for (std::uint16_t selector : {0x33, 0x08}) {
+    set_reg(uc, UC_X86_REG_CS, selector);
+    if (load<std::uint32_t>(reinterpret_cast<const std::uint8_t*>(live), segment_at(kSegCs)) != selector)
+      return "CS's selector is not in its segment cache in the found state";
+  }
+  return prove_in_hook(uc, live);
+}
+
+X86LiveStateLayout find_live_state() {
+  X86LiveStateLayout layout;
+  if (auto forced = unicorn::forced_selftest_failure(kDirectRegsSelftestEnv)) {
+    layout.failure = *forced;
+    return layout;
+  }
+  try {
+    // Found on one engine, the pointer and offset must lead to a second
+    // engine's state too; the proofs run on the second.
+    unicorn::UcHandle first = unicorn::open_engine(UC_ARCH_X86, UC_MODE_64);
+    unicorn::UcHandle second = unicorn::open_engine(UC_ARCH_X86, UC_MODE_64);
+    constexpr std::uint64_t kSecondMarker = kGprMarker + 0x100;
+    write_gpr_markers(first.get(), kGprMarker);
+    write_gpr_markers(second.get(), kSecondMarker);
+    std::uint64_t* live = nullptr;
+    for (const LiveFound& candidate : find_gpr_markers(first.get(), kGprMarker)) {
+      live = follow(second.get(), candidate, kSecondMarker);
+      if (live != nullptr) {
+        layout.cpu_pointer = candidate.cpu_pointer;
+        layout.regs = candidate.regs;
+        break;
+      }
+    }
+    layout.failure = live == nullptr ? "the general-register markers are not behind a pointer in Unicorn's engine state"
+                                     : prove_live_state(second.get(), live, layout.cr0);
+    layout.cs = segment_at(kSegCs);
+  } catch (const std::exception& e) {
+    layout.failure = e.what();
+  }
+  layout.ok = layout.failure.empty();
+  return layout;
+}
+
+}  // namespace
+
+const X86LiveStateLayout& x86_live_state() {
+  static const X86LiveStateLayout layout = find_live_state();
+  return layout;
+}
+
+std::uint64_t* x86_live_registers(uc_engine* uc) {
+  const X86LiveStateLayout& layout = x86_live_state();
+  if (!layout.ok || uc == nullptr) return nullptr;
+  // (Reading a register first makes Unicorn create its CPU object.)
+  std::uint64_t saved = 0;
+  if (uc_reg_read(uc, UC_X86_REG_RAX, &saved) != UC_ERR_OK) return nullptr;
+  std::uint64_t cpu = 0;
+  if (read_own_memory(address_of(uc) + layout.cpu_pointer, &cpu, sizeof cpu) != sizeof cpu) return nullptr;
+  const std::uint64_t at = cpu + layout.regs;
+  const std::uint64_t marker = kGprMarker ^ at;
+  set_reg(uc, UC_X86_REG_RAX, marker);
+  std::uint64_t seen = 0;
+  const bool ok = read_own_memory(at, &seen, sizeof seen) == sizeof seen && seen == marker;
+  set_reg(uc, UC_X86_REG_RAX, saved);
+  return ok ? reinterpret_cast<std::uint64_t*>(static_cast<std::uintptr_t>(at)) : nullptr;
 }
 
 }  // namespace softsynic::emu::x86

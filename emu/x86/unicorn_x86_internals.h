@@ -32,11 +32,39 @@
 //    SOFTSYNIC_USER_MODE_SELFTEST=fail forces it to (for tests), engines
 //    run, but refuse user mode: the first ring-3 instruction, SYSCALL or
 //    event from ring 3 ends the run with a guest fault naming the reason.
+//  - direct registers (x86_live_state(), x86_live_registers()): an
+//    engine's live CPUX86State, so that the general registers, RIP and
+//    CR0/CR3/CR4 are plain loads and stores instead of uc_reg_read and
+//    uc_reg_write calls (a trap reads and writes several). On a scratch
+//    engine the 16 general registers get markers through uc_reg_write; the
+//    pointers among the first 16 KiB of Unicorn's engine state (uc_struct,
+//    which holds the CPU object that embeds the state) are followed, each
+//    window of up to 256 KiB read with process_vm_readv (a pointer to
+//    nothing readable is skipped, never dereferenced), until one holds the
+//    markers in order (the nearest such pointer that leads to a second
+//    engine's markers too); CR3 is found by a marker the same way, CR0 and
+//    CR4 beside it; CS's selector sits in its segment cache, as above.
+//    Proved there: values written through uc_reg_write appear in the
+//    found memory (RAX, RIP, CR3, CS, twice), values stored into it read
+//    back through uc_reg_read (RBX, R15), CR0 and CR4 read what
+//    uc_reg_read reads, and inside an OUT hook a stored RDX is what the
+//    guest's next instruction uses. Each engine then takes the same pointer
+//    and offset, checked by a marker written to RAX through uc_reg_write
+//    (and put back). When anything fails, or the environment variable
+//    SOFTSYNIC_X86_DIRECT_REGS_SELFTEST=fail forces it to, registers go
+//    through uc_reg_read and uc_reg_write as before. Direct for reads
+//    only: RIP (Unicorn must also end the translated block when a hook
+//    moves the PC), CR0/CR3/CR4 (writes flush TLBs, change modes) and CS's
+//    selector (writes load the cache). Not direct: RFLAGS (QEMU computes
+//    the arithmetic flags lazily), everything else.
 //
-// This is the only file that knows Unicorn's internal layout.
+// This is the only file that knows Unicorn's internal layout (besides the
+// soft TLB's fault address, x86_soft_tlb.cpp).
 //
-// Threading: x86_internals() and x86_user_mode() are thread-safe
-// (computed once); ExceptionState and PrivilegeState are engine-affine.
+// Threading: x86_internals(), x86_user_mode() and x86_live_state() are
+// thread-safe (computed once); x86_live_registers() is engine-affine
+// (call it on the engine's thread, before or between runs);
+// ExceptionState and PrivilegeState are engine-affine.
 #pragma once
 
 #include <unicorn/unicorn.h>
@@ -61,6 +89,30 @@ struct UnicornX86Layout {
 
 // The layout of the installed library, found and self-tested at first use.
 const UnicornX86Layout& x86_internals();
+
+// Where an engine's live CPU state is, relative to Unicorn's engine state.
+struct X86LiveStateLayout {
+  bool ok = false;
+  std::string failure;          // why not, when !ok
+  std::size_t cpu_pointer = 0;  // offset in uc_struct of a pointer to the CPU object
+  std::size_t regs = 0;         // offset of RAX from where that pointer points
+  std::size_t cr0 = 0;          // offset of CR0 from RAX (CR1..CR4 follow)
+  std::size_t cs = 0;           // offset of CS's selector (32 bits) from RAX
+};
+inline constexpr const char* kDirectRegsSelftestEnv = "SOFTSYNIC_X86_DIRECT_REGS_SELFTEST";
+// Slots of the live state, in 8-byte words from RAX: the general registers
+// (X86Reg order: RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15), then RIP.
+inline constexpr std::size_t kLiveRip = 16;
+
+// The layout, found and self-tested at first use.
+const X86LiveStateLayout& x86_live_state();
+
+// Per engine: its live RAX (slots as above; CR0 at layout.cr0 bytes from
+// it), or nullptr when the layout is unknown or this engine fails the RAX
+// marker check. Valid for the engine's lifetime; the memory is the
+// engine's own, read and written on its thread only (inside hooks and
+// between runs).
+std::uint64_t* x86_live_registers(uc_engine* uc);
 
 // Per engine: a context buffer for the read-and-reset.
 class ExceptionState {

@@ -301,9 +301,9 @@ void X86Engine::install_hooks() {
 
 X86PagingState X86Engine::paging_state() const {
   X86PagingState state;
-  state.cr0 = regs_.read(UC_X86_REG_CR0);
-  state.cr3 = regs_.read(UC_X86_REG_CR3);
-  state.cr4 = regs_.read(UC_X86_REG_CR4);
+  state.cr0 = regs_.cr0();
+  state.cr3 = regs_.cr3();
+  state.cr4 = regs_.cr4();
   uc_x86_msr efer{kEferMsr, 0};
   uc_reg_read(uc_.get(), UC_X86_REG_MSR, &efer);
   state.efer = efer.value;
@@ -316,7 +316,7 @@ X86PagingState X86Engine::paging_state() const {
 // the latest (a guest that remaps the page it is running in and executes
 // the new code in the same run is read through the old mapping).
 std::optional<std::uint64_t> X86Engine::code_page(std::uint64_t linear_page) const {
-  const std::uint64_t cr3 = regs_.read(UC_X86_REG_CR3);
+  const std::uint64_t cr3 = regs_.cr3();
   if (code_page_cache_.valid && code_page_cache_.cr3 == cr3 && code_page_cache_.linear == linear_page) {
     return code_page_cache_.gpa;
   }
@@ -381,13 +381,13 @@ void X86Engine::take_startup_events() {
 
 // Until 64-bit code runs: CS's base, and whether long mode has begun.
 bool X86Engine::rom_reachable() const {
-  const std::uint64_t cr0 = regs_.read(UC_X86_REG_CR0);
-  return (cr0 & (1ull << 31)) == 0 || in_firmware(regs_.read(UC_X86_REG_CR3));
+  const std::uint64_t cr0 = regs_.cr0();
+  return (cr0 & (1ull << 31)) == 0 || in_firmware(regs_.cr3());
 }
 
 void X86Engine::track_mode() {
-  const auto selector = static_cast<std::uint16_t>(regs_.read(UC_X86_REG_CS));
-  const bool protected_mode = (regs_.read(UC_X86_REG_CR0) & kCr0Pe) != 0;
+  const auto selector = regs_.cs();
+  const bool protected_mode = (regs_.cr0() & kCr0Pe) != 0;
   // The base changes only when CS is loaded: setting PE keeps real mode's
   // base until the far jump (trampolines run a few instructions that way).
   const bool reloaded = selector != cs_selector_ || !cs_known_;

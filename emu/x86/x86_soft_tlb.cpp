@@ -7,9 +7,7 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdlib>
 #include <cstring>
-#include <string_view>
 #include <utility>
 
 #include "emu/unicorn/uc_engine.h"
@@ -73,8 +71,8 @@ std::string run_store(uc_engine* uc, std::uint32_t address, uc_err& err, std::ui
 
 X86SoftTlbSupport run_selftest() {
   X86SoftTlbSupport s;
-  if (const char* forced = std::getenv(kSoftTlbSelftestEnv); forced != nullptr && std::string_view(forced) == "fail") {
-    s.failure = std::string("forced by ") + kSoftTlbSelftestEnv + "=fail";
+  if (auto forced = unicorn::forced_selftest_failure(kSoftTlbSelftestEnv)) {
+    s.failure = *forced;
     return s;
   }
   try {
@@ -220,10 +218,10 @@ bool X86SoftTlb::fill(std::uint64_t page, uc_mem_type type, uc_tlb_entry& entry)
                            : type == UC_MEM_FETCH ? X86Access::fetch
                                                   : X86Access::read;
   X86PagingState state;
-  state.cr0 = regs_.read(UC_X86_REG_CR0);
+  state.cr0 = regs_.cr0();
   if ((state.cr0 & (1ull << 31)) != 0) {
-    state.cr3 = regs_.read(UC_X86_REG_CR3);
-    state.cr4 = regs_.read(UC_X86_REG_CR4);
+    state.cr3 = regs_.cr3();
+    state.cr4 = regs_.cr4();
     state.efer = regs_.msr(kEferMsr);
   }
   const bool user = (state.cr0 & (1ull << 31)) != 0 && (regs_.cs() & 3) == 3;
