@@ -280,6 +280,7 @@ void X86Engine::install_hooks() {
     walk_memory_ = std::make_unique<PcFirmwareOverlay>(*machine_.config().ram, firmware_.get());
     soft_tlb_ = std::make_unique<X86SoftTlb>(uc, *machine_.config().ram, *walk_memory_, regs_,
                                              machine_.config().vp_count > 1 ? &machine_.code_frames() : nullptr, vp_);
+    soft_tlb_->set_drop_listener([this](std::uint64_t frame) { forget_scans_of(frame); });
   } else if (machine_.config().check_code_writes) {
     unicorn::check(uc_hook_add(uc, &h, UC_HOOK_MEM_WRITE, reinterpret_cast<void*>(&Hooks::write_check), this, 1, 0),
                    "write-check hook");
@@ -426,6 +427,7 @@ void X86Engine::apply_invalidations() {
   // every block is scanned again when it next runs.
   if (invalidations_.apply(uc_.get())) {
     scanned_blocks_.clear();
+    scanned_by_frame_.clear();
     recent_blocks_.fill(kNoBlock);
   }
 }
@@ -453,6 +455,14 @@ bool X86Engine::interrupt_window_at(std::uint64_t block) {
 
 void X86Engine::scan_block(std::uint64_t address, std::uint32_t size) {
   if (!scanned_blocks_.insert(address).second) return;
+  if (soft_tlb_) {
+    // Remember where the bytes came from: a store there makes the TLB drop
+    // the code, and the block must be scanned again.
+    for (std::uint64_t page = address & ~(kHvPageSize - 1); page < address + size; page += kHvPageSize) {
+      if (in_firmware(page)) break;
+      if (auto frame = code_page(page)) scanned_by_frame_[*frame].push_back(address);
+    }
+  }
   std::vector<std::uint8_t> code(size);
   if (!read_code(address, code)) return;
   bool added = false;
@@ -479,12 +489,24 @@ void X86Engine::scan_block(std::uint64_t address, std::uint32_t size) {
 // may load where other code ran. The blocks scanned before may hold sites
 // the scan never saw, so the hook goes, every block is scanned again when it
 // next runs, and this block is cut here and translated anew.
+void X86Engine::forget_scans_of(std::uint64_t frame) {
+  auto it = scanned_by_frame_.find(frame);
+  if (it == scanned_by_frame_.end()) return;
+  for (std::uint64_t block : it->second) {
+    scanned_blocks_.erase(block);
+    std::uint64_t& recent = recent_blocks_[(block ^ (block >> 12)) % recent_blocks_.size()];
+    if (recent == block) recent = kNoBlock;
+  }
+  scanned_by_frame_.erase(it);
+}
+
 void X86Engine::forget_rewritten_site(std::uint64_t address) {
   if (auto it = site_hooks_.find(address); it != site_hooks_.end()) {
     uc_hook_del(uc_.get(), it->second);
     site_hooks_.erase(it);
   }
   scanned_blocks_.clear();
+  scanned_by_frame_.clear();
   recent_blocks_.fill(kNoBlock);
   restart_ = true;
   slice_.stop_at(uc_.get(), address - cs_base_);

@@ -215,6 +215,10 @@ class X86Engine final : public VpEngine, public unicorn::UnicornVpDebug {
 
   static constexpr std::uint64_t kNoBlock = ~std::uint64_t{0};
   std::unordered_set<std::uint64_t> scanned_blocks_;
+  // With the engine's TLB: the scanned blocks by the guest-physical frames
+  // they were read from, forgotten when the TLB drops a frame's code.
+  std::unordered_map<std::uint64_t, std::vector<std::uint64_t>> scanned_by_frame_;
+  void forget_scans_of(std::uint64_t frame);
   static constexpr std::size_t kRecentBlocks = 32768;
   std::array<std::uint64_t, kRecentBlocks> recent_blocks_ = make_recent_blocks();
   static constexpr std::array<std::uint64_t, kRecentBlocks> make_recent_blocks() {

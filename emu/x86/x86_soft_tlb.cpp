@@ -305,6 +305,7 @@ void X86SoftTlb::drop_code(std::uint64_t frame) {
     *st &= static_cast<std::uint8_t>(~kHoldsCode);
     if (shared_ != nullptr) shared_->release(frame / kPageSize);
   }
+  if (on_drop_) on_drop_(frame);
 }
 
 void X86SoftTlb::apply_remote_drops() {

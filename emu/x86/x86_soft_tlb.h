@@ -58,6 +58,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -116,6 +117,10 @@ class X86SoftTlb {
   void end_run();
   // Outside a run: drops the code other VPs' stores asked this VP to drop.
   void apply_remote_drops();
+  // Called with each frame whose translated code this TLB drops (inside a
+  // fill, or in apply_remote_drops()), so that what the engine learnt from
+  // that code (the trapped-instruction scan) is learnt again.
+  void set_drop_listener(std::function<void(std::uint64_t frame)> listener) { on_drop_ = std::move(listener); }
   // After uc_emu_start returned `err`: the fault to deliver, if a refused
   // fill ended the run.
   std::optional<X86TlbFault> take_fault(uc_err err);
@@ -164,6 +169,7 @@ class X86SoftTlb {
   };
   std::optional<Refusal> refused_;
   Counters counters_;
+  std::function<void(std::uint64_t frame)> on_drop_;
 };
 
 }  // namespace softsynic::emu::x86
