@@ -1,10 +1,16 @@
 // Unicorn helpers shared by the engines.
 #include "emu/unicorn/uc_engine.h"
 
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "synic/guest_memory.h"
 
@@ -43,5 +49,20 @@ void remove_cache(uc_engine* uc, std::uint64_t address, std::uint64_t size) {
 }
 
 void flush_code(uc_engine* uc) { uc_ctl_flush_tb(uc); }
+
+std::size_t read_own_memory(std::uint64_t address, void* out, std::size_t size) {
+  constexpr std::size_t kPage = 4096;
+  std::vector<iovec> remote;
+  std::size_t planned = 0;
+  while (planned < size) {
+    const std::uint64_t at = address + planned;
+    const std::size_t chunk = std::min(size - planned, kPage - static_cast<std::size_t>(at % kPage));
+    remote.push_back({reinterpret_cast<void*>(static_cast<std::uintptr_t>(at)), chunk});
+    planned += chunk;
+  }
+  iovec local{out, planned};
+  const ssize_t got = process_vm_readv(getpid(), &local, 1, remote.data(), remote.size(), 0);
+  return got > 0 ? static_cast<std::size_t>(got) : 0;
+}
 
 }  // namespace softsynic::emu::unicorn

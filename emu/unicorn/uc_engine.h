@@ -14,6 +14,7 @@
 #include <unicorn/unicorn.h>
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -40,6 +41,12 @@ UcHandle open_engine(uc_arch arch, uc_mode mode);
 // the environment variable `env` is "fail", the failure to report
 // ("forced by <env>=fail"); otherwise nullopt, and the self-test runs.
 std::optional<std::string> forced_selftest_failure(const char* env);
+
+// For the self-tests' searches of Unicorn's state: copies up to `size`
+// bytes of this process's memory at `address`, page by page, stopping at
+// the first page that cannot be read (process_vm_readv fails instead of
+// faulting). Returns how many bytes were copied.
+std::size_t read_own_memory(std::uint64_t address, void* out, std::size_t size);
 
 // Maps every region of `ram` at its guest physical address with
 // uc_mem_map_ptr, so all engines and the SynIC share the same bytes.

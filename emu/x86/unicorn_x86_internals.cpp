@@ -1,9 +1,6 @@
 // Unicorn's hidden x86 state; see unicorn_x86_internals.h.
 #include "emu/x86/unicorn_x86_internals.h"
 
-#include <sys/uio.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -515,23 +512,6 @@ constexpr std::size_t kRdx = 2, kRbx = 3, kR15 = 15;
 
 std::uint64_t address_of(const void* p) { return reinterpret_cast<std::uintptr_t>(p); }
 
-// Copies up to `size` bytes of this process's memory at `address`, page by
-// page, stopping at the first page that cannot be read (process_vm_readv
-// fails instead of faulting). Returns how many bytes were copied.
-std::size_t read_own_memory(std::uint64_t address, void* out, std::size_t size) {
-  std::array<iovec, kCpuWindow / kOwnPage + 1> remote{};
-  std::size_t n = 0, planned = 0;
-  while (planned < size && n < remote.size()) {
-    const std::uint64_t at = address + planned;
-    const std::size_t chunk = std::min(size - planned, kOwnPage - static_cast<std::size_t>(at % kOwnPage));
-    remote[n++] = {reinterpret_cast<void*>(static_cast<std::uintptr_t>(at)), chunk};
-    planned += chunk;
-  }
-  iovec local{out, planned};
-  const ssize_t got = process_vm_readv(getpid(), &local, 1, remote.data(), n, 0);
-  return got > 0 ? static_cast<std::size_t>(got) : 0;
-}
-
 std::uint64_t reg(uc_engine* uc, int id) {
   std::uint64_t v = 0;
   uc_reg_read(uc, id, &v);
@@ -561,12 +541,12 @@ void write_gpr_markers(uc_engine* uc, std::uint64_t base) {
 // state, at a distance that differs between engines).
 std::vector<LiveFound> find_gpr_markers(uc_engine* uc, std::uint64_t base) {
   std::vector<std::uint64_t> state(kEngineStateScan / 8), window(kCpuWindow / 8);
-  const std::size_t words = read_own_memory(address_of(uc), state.data(), kEngineStateScan) / 8;
+  const std::size_t words = unicorn::read_own_memory(address_of(uc), state.data(), kEngineStateScan) / 8;
   std::vector<LiveFound> found;
   for (std::size_t k = 0; k < words; ++k) {
     const std::uint64_t p = state[k];
     if (p < 0x10000 || p >= (std::uint64_t{1} << 47) || p % 8 != 0) continue;
-    const std::size_t got = read_own_memory(p, window.data(), kCpuWindow) / 8;
+    const std::size_t got = unicorn::read_own_memory(p, window.data(), kCpuWindow) / 8;
     for (std::size_t w = 0; w + kGprIds.size() <= got; ++w) {
       if (window[w] == base && holds_gpr_markers(&window[w], base)) found.push_back({k * 8, w * 8});
     }
@@ -578,9 +558,9 @@ std::vector<LiveFound> find_gpr_markers(uc_engine* uc, std::uint64_t base) {
 // The state a candidate leads to in `uc`, when it holds the markers there.
 std::uint64_t* follow(uc_engine* uc, const LiveFound& at, std::uint64_t base) {
   std::uint64_t cpu = 0;
-  if (read_own_memory(address_of(uc) + at.cpu_pointer, &cpu, sizeof cpu) != sizeof cpu) return nullptr;
+  if (unicorn::read_own_memory(address_of(uc) + at.cpu_pointer, &cpu, sizeof cpu) != sizeof cpu) return nullptr;
   std::array<std::uint64_t, kGprIds.size()> words{};
-  if (read_own_memory(cpu + at.regs, words.data(), sizeof words) != sizeof words || !holds_gpr_markers(words.data(), base))
+  if (unicorn::read_own_memory(cpu + at.regs, words.data(), sizeof words) != sizeof words || !holds_gpr_markers(words.data(), base))
     return nullptr;
   return reinterpret_cast<std::uint64_t*>(static_cast<std::uintptr_t>(cpu + at.regs));
 }
@@ -592,7 +572,7 @@ std::string find_crs(uc_engine* uc, const std::uint64_t* live, std::size_t& cr0)
   std::size_t slot = 0;
   for (std::uint64_t marker : kCr3Markers) {
     set_reg(uc, UC_X86_REG_CR3, marker);
-    const std::size_t got = read_own_memory(address_of(live), window.data(), kCrSearch) / 8;
+    const std::size_t got = unicorn::read_own_memory(address_of(live), window.data(), kCrSearch) / 8;
     std::size_t hits = 0, at = 0;
     for (std::size_t w = kLiveRip + 1; w < got; ++w) {
       if (window[w] == marker) {
@@ -719,12 +699,12 @@ std::uint64_t* x86_live_registers(uc_engine* uc) {
   std::uint64_t saved = 0;
   if (uc_reg_read(uc, UC_X86_REG_RAX, &saved) != UC_ERR_OK) return nullptr;
   std::uint64_t cpu = 0;
-  if (read_own_memory(address_of(uc) + layout.cpu_pointer, &cpu, sizeof cpu) != sizeof cpu) return nullptr;
+  if (unicorn::read_own_memory(address_of(uc) + layout.cpu_pointer, &cpu, sizeof cpu) != sizeof cpu) return nullptr;
   const std::uint64_t at = cpu + layout.regs;
   const std::uint64_t marker = kGprMarker ^ at;
   set_reg(uc, UC_X86_REG_RAX, marker);
   std::uint64_t seen = 0;
-  const bool ok = read_own_memory(at, &seen, sizeof seen) == sizeof seen && seen == marker;
+  const bool ok = unicorn::read_own_memory(at, &seen, sizeof seen) == sizeof seen && seen == marker;
   set_reg(uc, UC_X86_REG_RAX, saved);
   return ok ? reinterpret_cast<std::uint64_t*>(static_cast<std::uintptr_t>(at)) : nullptr;
 }

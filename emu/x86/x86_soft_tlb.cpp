@@ -2,9 +2,6 @@
 // x86_soft_tlb.h.
 #include "emu/x86/x86_soft_tlb.h"
 
-#include <sys/uio.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -24,8 +21,8 @@ constexpr std::uint32_t kEferMsr = 0xC000'0080;
 // --- Self-test ---------------------------------------------------------
 
 // How much of Unicorn's engine state the offset search reads (the field
-// sits in its first few KiB); read through process_vm_readv so that a
-// smaller allocation makes the search fail instead of the process.
+// sits in its first few KiB); read through unicorn::read_own_memory so that
+// a smaller allocation makes the search fail instead of the process.
 constexpr std::size_t kEngineStateScan = 16 * 1024;
 
 struct ScratchFill {
@@ -46,11 +43,9 @@ bool scratch_fill(uc_engine*, std::uint64_t page, uc_mem_type type, uc_tlb_entry
 
 std::vector<std::size_t> offsets_holding(uc_engine* uc, std::uint64_t value) {
   std::vector<std::byte> copy(kEngineStateScan);
-  iovec local{copy.data(), copy.size()};
-  iovec remote{static_cast<void*>(uc), copy.size()};
-  const ssize_t got = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+  const std::size_t got = unicorn::read_own_memory(reinterpret_cast<std::uintptr_t>(uc), copy.data(), copy.size());
   std::vector<std::size_t> found;
-  for (std::size_t at = 0; got > 0 && at + 8 <= static_cast<std::size_t>(got); at += 8) {
+  for (std::size_t at = 0; at + 8 <= got; at += 8) {
     std::uint64_t v = 0;
     std::memcpy(&v, copy.data() + at, 8);
     if (v == value) found.push_back(at);
