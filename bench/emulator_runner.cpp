@@ -18,7 +18,10 @@
 //    instruction to set beside them);
 //  - emulator_runner/compute: a guest compute loop in the runner, beside
 //    emulator_runner/compute_bare: the same image on a bare Unicorn engine
-//    (no hooks, the boot state only), the cost the CPU emulation sets.
+//    (no hooks, the boot state only), the cost the CPU emulation sets;
+//    emulator_runner/compute_bare_block_hook: the bare engine with an empty
+//    UC_HOOK_BLOCK callback that counts blocks, the least any engine that
+//    must see every block (slices, interrupt windows) pays on Unicorn.
 // Registered only when the guest images exist (built with the emulator).
 #include <time.h>
 
@@ -28,6 +31,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <benchmark/benchmark.h>
 
@@ -110,9 +114,12 @@ void bare_out(uc_engine* uc, std::uint32_t port, int, std::uint32_t, void*) {
   if (port == 0xF4) uc_emu_stop(uc);
 }
 
+void count_block(uc_engine*, std::uint64_t, std::uint32_t, void* user) { ++*static_cast<std::uint64_t*>(user); }
+
 // The compute image on a bare engine: RAM, boot tables and state, and one
-// OUT hook for the exit; the console's OUTs go nowhere.
-double bare_compute_seconds(bool& ok) {
+// OUT hook for the exit; the console's OUTs go nowhere. With block_hook,
+// an empty block hook too.
+double bare_compute_seconds(bool& ok, bool block_hook) {
   constexpr std::uint64_t kRam = 64ull << 20;
   RamGuestMemory ram(kRam);
   const emu::LoadedImage image =
@@ -124,16 +131,21 @@ double bare_compute_seconds(bool& ok) {
   emu::x86::load_boot_state(uc.get(), image.entry, kRam, 0, 1);
   uc_hook hook;
   uc_hook_add(uc.get(), &hook, UC_HOOK_INSN, reinterpret_cast<void*>(&bare_out), nullptr, 1, 0, UC_X86_INS_OUT);
+  std::uint64_t blocks = 0;
+  if (block_hook) uc_hook_add(uc.get(), &hook, UC_HOOK_BLOCK, reinterpret_cast<void*>(&count_block), &blocks, 1, 0);
   const double start = thread_cpu_seconds();
   ok = uc_emu_start(uc.get(), image.entry, 0, 0, 0) == UC_ERR_OK;
   return thread_cpu_seconds() - start;
 }
 
-void compute(benchmark::State& state, bool bare) {
+enum class ComputeOn { runner, bare, bare_block_hook };
+
+void compute(benchmark::State& state, ComputeOn on) {
+  const bool bare = on != ComputeOn::runner;
   for (auto _ : state) {
     if (bare) {
       bool ok = false;
-      const double seconds = bare_compute_seconds(ok);
+      const double seconds = bare_compute_seconds(ok, on == ComputeOn::bare_block_hook);
       if (!ok) {
         state.SkipWithError("bare Unicorn did not run the compute image");
         break;
@@ -149,10 +161,17 @@ void compute(benchmark::State& state, bool bare) {
     }
   }
   if (state.error_occurred()) return;
-  if (bare) {
-    describe_floor(state);
-  } else {
-    describe(state, {"emulator_runner/compute_bare", 1.2});
+  switch (on) {
+    case ComputeOn::bare:
+      describe_floor(state);
+      break;
+    case ComputeOn::bare_block_hook:
+      describe(state, {"emulator_runner/compute_bare"});  // information: what seeing every block costs
+      break;
+    case ComputeOn::runner:
+    default:
+      describe(state, {"emulator_runner/compute_bare", 1.2});
+      break;
   }
 }
 
@@ -179,9 +198,12 @@ const bool registered = [] {
     add("emulator_runner/aarch64_hvc_signal", "aarch64_hvc_signal", {"emulator_runner/out", 8});
     add("emulator_runner/aarch64_hvc_smccc", "aarch64_hvc_smccc", {"emulator_runner/out", 8});
   }
-  for (bool bare : {true, false}) {
-    benchmark::RegisterBenchmark(bare ? "emulator_runner/compute_bare" : "emulator_runner/compute",
-                                 [bare](benchmark::State& s) { compute(s, bare); })
+  const std::pair<const char*, ComputeOn> computes[] = {{"emulator_runner/compute_bare", ComputeOn::bare},
+                                                       {"emulator_runner/compute_bare_block_hook", ComputeOn::bare_block_hook},
+                                                       {"emulator_runner/compute", ComputeOn::runner}};
+  for (const auto& entry : computes) {
+    const ComputeOn on = entry.second;  // a plain variable: clang 14 cannot capture a structured binding
+    benchmark::RegisterBenchmark(entry.first, [on](benchmark::State& s) { compute(s, on); })
         ->Iterations(3)
         ->UseManualTime()
         ->Unit(benchmark::kMillisecond);

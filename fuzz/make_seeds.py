@@ -280,10 +280,23 @@ def vmbus_control_seeds():
     return seeds
 
 
+def x86_block_decode_seeds():
+    """Blocks of 64-bit code: the trapped instructions among ordinary ones."""
+    return {
+        "rdmsr_site": bytes.fromhex("b922000040" "0f32" "48c1e220" "4809d0" "c3"),
+        "wrmsr_gp_site": bytes.fromhex("b981000040" "b802000000" "31d2" "0f30" "ffc0" "c3"),
+        "vmcall_and_rdtscp": bytes.fromhex("4889f9" "0f01c1" "0f01f9" "0f31" "c3"),
+        "lfence_rdtsc": bytes.fromhex("0faee8" "0f31" "48c1e220" "4809d0" "c3"),
+        "prefixes_modrm_sib": bytes.fromhex("f0480fb10c25" "00100000" "66448b84c8" "78563412" "c3"),
+        "imm64_moffs": bytes.fromhex("48b8" "efcdab8967452301" "48a1" "0010000000000000" "c3"),
+        "sites_inside_immediates": bytes.fromhex("b80f320f30" "3d0f01c190" "c3"),
+    }
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
     for target, seeds in (("hypercall", hypercall_seeds()), ("synic_sequence", synic_sequence_seeds()),
-                          ("vmbus_control", vmbus_control_seeds())):
+                          ("vmbus_control", vmbus_control_seeds()), ("x86_block_decode", x86_block_decode_seeds())):
         out = os.path.join(root, target)
         os.makedirs(out, exist_ok=True)
         for name, data in sorted(seeds.items()):

@@ -50,6 +50,10 @@ class MonitorTriggerWatch {
   MonitorTriggerWatch(const MonitorTriggerWatch&) = delete;
   MonitorTriggerWatch& operator=(const MonitorTriggerWatch&) = delete;
 
+  // Whether check() must run at every block boundary: a page is watched.
+  // (A page registered while none is watched is found by the next check()
+  // the engine makes outside its block hook, or by slice_start().)
+  bool watching() const { return words_ != nullptr; }
   // At a block boundary: reports newly set pending bits.
   void check() {
     if (pages_ == nullptr) return;

@@ -74,7 +74,7 @@ class SliceControl {
     budget_ = budget;
     blocks_ = 0;
     resume_at_.reset();
-    early_.store(false, std::memory_order_release);
+    flags_.fetch_and(~kEarly, std::memory_order_acq_rel);
   }
   // What run_slice returns: `reason`, the blocks run, and for guest_fault
   // the engine's fault text.
@@ -88,10 +88,7 @@ class SliceControl {
   // From the UC_HOOK_BLOCK callback, before the block at `address` runs.
   // Returns true when the slice must end now; the caller then calls
   // stop_before_block().
-  bool on_block() {
-    return ++blocks_ > budget_ || stop_.load(std::memory_order_acquire) || early_.load(std::memory_order_acquire) ||
-           pause_.load(std::memory_order_acquire);
-  }
+  bool on_block() { return ++blocks_ > budget_ || flags_.load(std::memory_order_acquire) != 0; }
   // Ends the run before the block at `address` executes; run_slice resumes
   // there. That block is not counted.
   void stop_before_block(uc_engine* uc, std::uint64_t address) {
@@ -120,25 +117,27 @@ class SliceControl {
   bool budget_spent() const { return blocks_ >= budget_; }
 
   // Thread-safe: the running (or next) slice ends with exit_requested.
-  void request_stop() { stop_.store(true, std::memory_order_release); }
-  bool stop_requested() const { return stop_.load(std::memory_order_acquire); }
+  void request_stop() { flags_.fetch_or(kStop, std::memory_order_acq_rel); }
+  bool stop_requested() const { return (flags_.load(std::memory_order_acquire) & kStop) != 0; }
   // Thread-safe: end the running slice early (an interrupt arrived) without
   // stopping the VP.
-  void request_yield() { early_.store(true, std::memory_order_release); }
-  bool take_yield() { return early_.exchange(false, std::memory_order_acq_rel); }
+  void request_yield() { flags_.fetch_or(kEarly, std::memory_order_acq_rel); }
+  bool take_yield() { return (flags_.fetch_and(~kEarly, std::memory_order_acq_rel) & kEarly) != 0; }
   // Thread-safe: the running slice ends at its next block boundary, and so
   // does every later one at its first, until clear_pause() (a debugger
   // stopping every VP; begin() keeps it).
-  void request_pause() { pause_.store(true, std::memory_order_release); }
-  void clear_pause() { pause_.store(false, std::memory_order_release); }
+  void request_pause() { flags_.fetch_or(kPause, std::memory_order_acq_rel); }
+  void clear_pause() { flags_.fetch_and(~kPause, std::memory_order_acq_rel); }
 
  private:
   std::uint64_t budget_ = 0;
   std::uint64_t blocks_ = 0;
   std::optional<std::uint64_t> resume_at_;
-  std::atomic<bool> stop_{false};
-  std::atomic<bool> early_{false};
-  std::atomic<bool> pause_{false};
+  // One word, so that the block hook looks at every request with one load.
+  static constexpr std::uint32_t kStop = 1;
+  static constexpr std::uint32_t kEarly = 2;
+  static constexpr std::uint32_t kPause = 4;
+  std::atomic<std::uint32_t> flags_{0};
 };
 
 }  // namespace softsynic::emu::unicorn

@@ -21,6 +21,16 @@ bool decode_trapped_site(std::span<const std::uint8_t> code, TrappedSite& site) 
   }
 }
 
+bool decode_patchable_site(std::span<const std::uint8_t> code, TrappedSite& site) {
+  if (decode_trapped_site(code, site)) return true;
+  if (code.size() < 3 || code[0] != kTwoByteEscape || code[1] != kGroup7Opcode) return false;
+  if (code[2] != kVmcallModrm && code[2] != kVmmcallModrm) return false;
+  site.offset = 0;
+  site.instruction = TrappedInstruction::hypercall;
+  site.length = 3;
+  return true;
+}
+
 std::vector<TrappedSite> find_trapped_sites(std::span<const std::uint8_t> code) {
   std::vector<TrappedSite> found;
   for (std::size_t i = 0; i + 1 < code.size(); ++i) {

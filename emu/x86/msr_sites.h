@@ -22,8 +22,12 @@ inline constexpr std::uint8_t kRdtscOpcode = 0x31;
 inline constexpr std::uint8_t kRdmsrOpcode = 0x32;
 inline constexpr std::uint8_t kGroup7Opcode = 0x01;
 inline constexpr std::uint8_t kRdtscpModrm = 0xF9;  // 0F 01 F9
+inline constexpr std::uint8_t kVmcallModrm = 0xC1;  // 0F 01 C1 (Intel)
+inline constexpr std::uint8_t kVmmcallModrm = 0xD9; // 0F 01 D9 (AMD)
 
-enum class TrappedInstruction { rdmsr, wrmsr, rdtsc, rdtscp };
+// hypercall: VMCALL or VMMCALL, found only by decode_patchable_site (an
+// unscanned one reaches the engine as #UD).
+enum class TrappedInstruction { rdmsr, wrmsr, rdtsc, rdtscp, hypercall };
 
 struct TrappedSite {
   std::size_t offset;
@@ -33,6 +37,11 @@ struct TrappedSite {
 
 // The site that starts at code[0], if any.
 bool decode_trapped_site(std::span<const std::uint8_t> code, TrappedSite& site);
+
+// Like decode_trapped_site, and VMCALL/VMMCALL: the instructions the
+// engine emulates in place once it knows that code[0] starts an instruction
+// (x86_code_shadow.h).
+bool decode_patchable_site(std::span<const std::uint8_t> code, TrappedSite& site);
 
 // Candidate sites in `code`, in increasing order of offset.
 std::vector<TrappedSite> find_trapped_sites(std::span<const std::uint8_t> code);

@@ -3,7 +3,9 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "devices/apic/local_apic.h"
 #include "devices/x86_interrupt_entry.h"
@@ -11,6 +13,7 @@
 #include "emu/replay/guest_cpu_observer.h"
 #include "emu/x86/cpu_model_msrs.h"
 #include "emu/x86/msr_sites.h"
+#include "emu/x86/x86_insn_length.h"
 #include "emu/x86/x86_paging.h"
 #include "emu/x86/x86_boot.h"
 #include "emu/x86/x86_privilege.h"
@@ -34,6 +37,8 @@ constexpr std::uint32_t kThermalPowerLeaf = 6;
 constexpr std::uint32_t kCpuid6Arat = 1u << 2;
 constexpr std::uint64_t kXapicEoiOffset = 0xB0;
 constexpr std::uint64_t kXapicTimerInitialOffset = 0x380;
+constexpr std::uint64_t kCr4Tsd = 1u << 2;  // RDTSC/RDTSCP are CPL 0 only
+constexpr const char* kSitePatchesEnv = "SOFTSYNIC_X86_SITE_PATCHES";  // "off": code hooks only
 
 std::string hex(std::uint64_t v) {
   char buf[24];
@@ -47,15 +52,28 @@ std::uint64_t register_bytes(std::uint32_t reg, std::uint64_t offset, unsigned s
   return size >= 4 ? value : value & ((std::uint64_t{1} << (8 * size)) - 1);
 }
 
-bool is_vmcall(const std::uint8_t* b) { return b[0] == 0x0F && b[1] == 0x01 && (b[2] == 0xC1 || b[2] == 0xD9); }
-
 }  // namespace
 
 // Unicorn calls these with the engine as user data.
 struct X86Engine::Hooks {
   static X86Engine& self(void* user) { return *static_cast<X86Engine*>(user); }
 
+  // Unicorn calls this before every block: the common case is kept to a
+  // few loads (64-bit code, no monitor page watched, no interrupt window
+  // sought, nothing requested, a block seen before); the rest is
+  // block_slow's.
   static void block(uc_engine* uc, std::uint64_t address, std::uint32_t size, void* user) {
+    X86Engine& e = self(user);
+    if (!e.long_mode_ || e.irq_check_ || e.monitor_watch_.watching()) return block_slow(uc, address, size, user);
+    if (e.slice_.on_block()) {
+      e.slice_.stop_before_block(uc, address - e.cs_base_);
+      return;
+    }
+    if (!e.irq_requested_.load(std::memory_order_relaxed) && e.recent_block(address) == address) return;
+    after_count(uc, address, size, e);
+  }
+  __attribute__((noinline)) static void block_slow(uc_engine* uc, std::uint64_t address, std::uint32_t size,
+                                                   void* user) {
     X86Engine& e = self(user);
     if (!e.long_mode_) {
       // The start-up stub runs to its end: its segments are not ones a
@@ -69,6 +87,10 @@ struct X86Engine::Hooks {
       e.slice_.stop_before_block(uc, address - e.cs_base_);
       return;
     }
+    after_count(uc, address, size, e);
+  }
+  __attribute__((noinline)) static void after_count(uc_engine* uc, std::uint64_t address, std::uint32_t size,
+                                                    X86Engine& e) {
     if (e.irq_requested_.load(std::memory_order_relaxed) &&
         e.irq_requested_.exchange(false, std::memory_order_acquire))
       e.irq_check_ = true;
@@ -79,7 +101,7 @@ struct X86Engine::Hooks {
     }
     // Hot blocks run again and again: a direct-mapped cache of recently
     // seen block addresses answers before the scan's set does.
-    std::uint64_t& recent = e.recent_blocks_[(address ^ (address >> 12)) % e.recent_blocks_.size()];
+    std::uint64_t& recent = e.recent_block(address);
     if (recent == address) return;
     recent = address;
     e.scan_block(address, size);
@@ -137,7 +159,11 @@ struct X86Engine::Hooks {
     return devices::IoPortBus::unclaimed_read(static_cast<unsigned>(size));
   }
   static bool invalid(uc_engine*, void* user) { return self(user).handle_invalid_opcode(); }
-  static void syscall(uc_engine*, void* user) { self(user).emulate_syscall(); }
+  static void syscall(uc_engine*, void* user) {
+    X86Engine& e = self(user);
+    if (e.code_shadow_ && e.emulate_patched_site()) return;
+    e.emulate_syscall();
+  }
   static void user_mode_guard(uc_engine*, std::uint64_t, std::uint32_t, void* user) {
     X86Engine& e = self(user);
     if (e.long_mode_ && (e.regs_.cs() & 3) != 0) e.refuse_user_mode("ring-3 code");
@@ -281,6 +307,11 @@ void X86Engine::install_hooks() {
     soft_tlb_ = std::make_unique<X86SoftTlb>(uc, *machine_.config().ram, *walk_memory_, regs_,
                                              machine_.config().vp_count > 1 ? &machine_.code_frames() : nullptr, vp_);
     soft_tlb_->set_drop_listener([this](std::uint64_t frame) { forget_scans_of(frame); });
+    const char* patches = std::getenv(kSitePatchesEnv);
+    if (patches == nullptr || std::string_view(patches) != "off") {
+      code_shadow_ = std::make_unique<X86CodeShadow>(uc, *machine_.config().ram);
+      soft_tlb_->set_code_shadow(code_shadow_.get());
+    }
   } else if (machine_.config().check_code_writes) {
     unicorn::check(uc_hook_add(uc, &h, UC_HOOK_MEM_WRITE, reinterpret_cast<void*>(&Hooks::write_check), this, 1, 0),
                    "write-check hook");
@@ -426,6 +457,7 @@ void X86Engine::apply_invalidations() {
   // code by virtual address, and any virtual page may map the range), and
   // every block is scanned again when it next runs.
   if (invalidations_.apply(uc_.get())) {
+    if (code_shadow_) code_shadow_->forget_all();
     scanned_blocks_.clear();
     scanned_by_frame_.clear();
     recent_blocks_.fill(kNoBlock);
@@ -466,9 +498,52 @@ void X86Engine::scan_block(std::uint64_t address, std::uint32_t size) {
   std::vector<std::uint8_t> code(size);
   if (!read_code(address, code)) return;
   bool added = false;
+  // 64-bit kernel code: decode the block from its first instruction. Each
+  // trapped instruction found starts an instruction and is patched; a byte
+  // pattern inside another instruction is no site. Past an instruction the
+  // decoder does not know, or if the decode does not end where the block
+  // does, the candidates get code hooks as below.
+  std::size_t decoded = 0;
+  if (patchable_code()) {
+    std::size_t at = 0;
+    std::vector<std::pair<std::size_t, TrappedSite>> exact;
+    while (at < code.size()) {
+      const auto length = x86_64_instruction_length(std::span<const std::uint8_t>(code).subspan(at));
+      if (!length) break;
+      TrappedSite site{};
+      if (decode_patchable_site(std::span<const std::uint8_t>(code).subspan(at), site)) exact.emplace_back(at, site);
+      at += *length;
+    }
+    if (at <= code.size()) {
+      decoded = at;
+      for (auto& [offset, site] : exact) {
+        switch (patch_site(address + offset, site)) {
+          case PatchState::applied:
+            break;
+          case PatchState::pending:
+            added = true;
+            break;
+          case PatchState::refused:
+          default:
+            if (site.instruction != TrappedInstruction::hypercall) decoded = std::min(decoded, offset);  // hooked below
+            break;
+        }
+      }
+    }
+  }
   for (const TrappedSite& candidate : find_trapped_sites(code)) {
+    if (candidate.offset < decoded) continue;
     std::uint64_t site = address + candidate.offset;
     if (site_hooks_.contains(site)) continue;
+    if (code_shadow_) {
+      // Patched by another block's decode, or by its own trap.
+      const std::uint64_t offset = site & (kHvPageSize - 1);
+      auto frame = code_page(site - offset);
+      if (frame && code_shadow_->patched(*frame, static_cast<std::uint16_t>(offset))) {
+        if (std::find(patched_frames_.begin(), patched_frames_.end(), *frame) != patched_frames_.end()) added = true;
+        continue;
+      }
+    }
     uc_hook h;
     unicorn::check(uc_hook_add(uc_.get(), &h, UC_HOOK_CODE, reinterpret_cast<void*>(&Hooks::trapped_site), this, site, site),
                    "trapped-instruction site hook");
@@ -476,9 +551,10 @@ void X86Engine::scan_block(std::uint64_t address, std::uint32_t size) {
     added = true;
   }
   if (!added) return;
-  // The block was translated without the new hooks: drop it (by its
-  // virtual address, as Unicorn looks it up) and run it again from its
-  // start once the engine has stopped.
+  // The block was translated without the new hooks or patches: drop it (by
+  // its virtual address, as Unicorn looks it up; a patched frame's code
+  // goes whole) and run it again from its start once the engine has
+  // stopped.
   retranslate_.emplace_back(address, size);
   restart_ = true;
   slice_.stop_before_block(uc_.get(), address - cs_base_);
@@ -494,7 +570,7 @@ void X86Engine::forget_scans_of(std::uint64_t frame) {
   if (it == scanned_by_frame_.end()) return;
   for (std::uint64_t block : it->second) {
     scanned_blocks_.erase(block);
-    std::uint64_t& recent = recent_blocks_[(block ^ (block >> 12)) % recent_blocks_.size()];
+    std::uint64_t& recent = recent_block(block);
     if (recent == block) recent = kNoBlock;
   }
   scanned_by_frame_.erase(it);
@@ -538,19 +614,106 @@ void X86Engine::emulate_site(std::uint64_t address) {
     forget_rewritten_site(address);
     return;
   }
-  if (site.instruction == TrappedInstruction::rdtsc || site.instruction == TrappedInstruction::rdtscp) {
-    const std::uint64_t tsc = read_tsc();
-    regs_.set(X86Reg::rax, tsc & 0xFFFF'FFFF);
-    regs_.set(X86Reg::rdx, tsc >> 32);
-    if (site.instruction == TrappedInstruction::rdtscp) {
-      uc_x86_msr aux{kTscAuxMsr, 0};
-      uc_reg_read(uc_.get(), UC_X86_REG_MSR, &aux);
-      regs_.set(X86Reg::rcx, aux.value & 0xFFFF'FFFF);
+  // The hook ran: an instruction starts here. Patched from the next run on,
+  // when this hook goes.
+  if (patchable_code() && patch_site(address, site) == PatchState::pending) replaced_site_hooks_.push_back(address);
+  emulate_trapped(site.instruction, address, site.length, false);
+}
+
+bool X86Engine::emulate_patched_site() {
+  const std::uint64_t linear = cs_base_ + regs_.rip();
+  const std::uint64_t page = linear & ~(kHvPageSize - 1);
+  std::optional<std::uint64_t> exec = soft_tlb_->exec_page_of(page);
+  if (!exec) {
+    // Not remembered (another page took its entry): the walk says which
+    // frame, and a frame with patches runs from its shadow page.
+    const auto frame = code_page(page);
+    if (!frame) return false;
+    exec = code_shadow_->page_of(*frame);
+    if (!exec) return false;
+  }
+  const X86CodeShadow::Patch* patch = code_shadow_->patch_at(*exec, static_cast<std::uint16_t>(linear - page));
+  if (patch == nullptr) return false;  // the guest's own SYSCALL
+  emulate_trapped(patch->instruction, linear, patch->length, true);
+  return true;
+}
+
+X86Engine::PatchState X86Engine::patch_site(std::uint64_t linear, const TrappedSite& site) {
+  if (!patchable_code()) return PatchState::refused;
+  const std::uint64_t offset = linear & (kHvPageSize - 1);
+  if (offset + site.length > kHvPageSize) return PatchState::refused;
+  const auto frame = code_page(linear - offset);
+  if (!frame || machine_.config().ram->host_pointer(*frame, kHvPageSize) == nullptr) return PatchState::refused;
+  const bool pending = std::find(patched_frames_.begin(), patched_frames_.end(), *frame) != patched_frames_.end();
+  if (code_shadow_->patched(*frame, static_cast<std::uint16_t>(offset)))
+    return pending ? PatchState::pending : PatchState::applied;
+  X86CodeShadow::Patch patch;
+  patch.offset = static_cast<std::uint16_t>(offset);
+  patch.instruction = site.instruction;
+  patch.length = static_cast<std::uint8_t>(site.length);
+  if (!code_shadow_->add(*frame, patch)) return PatchState::refused;
+  if (!pending) patched_frames_.push_back(*frame);
+  return PatchState::pending;
+}
+
+// Between runs: frames with new patches drop their code (it is translated
+// again from the shadow page), and the code hooks the patches replace go.
+void X86Engine::apply_patches() {
+  if (patched_frames_.empty() && replaced_site_hooks_.empty()) return;
+  for (std::uint64_t frame : std::exchange(patched_frames_, {})) soft_tlb_->drop_patched(frame);
+  for (std::uint64_t address : std::exchange(replaced_site_hooks_, {})) {
+    if (auto it = site_hooks_.find(address); it != site_hooks_.end()) {
+      uc_hook_del(uc_.get(), it->second);
+      site_hooks_.erase(it);
     }
-    regs_.set_rip(address - cs_base_ + site.length);
+  }
+}
+
+void X86Engine::emulate_trapped(TrappedInstruction instruction, std::uint64_t address, std::size_t length,
+                                bool patched) {
+  const std::uint64_t next = address - cs_base_ + length;
+  // A fault leaves RIP on the instruction; after the SYSCALL hook Unicorn
+  // still adds the site's length to whatever RIP is.
+  auto fault = [&](std::uint8_t vector) {
+    if (deliver({vector, devices::X86EventKind::exception, 0}) && patched) regs_.set_rip(regs_.rip() - length);
+  };
+  const bool cpl0 = (regs_.cs() & 3) == 0;
+  switch (instruction) {
+    case TrappedInstruction::rdtsc:
+    case TrappedInstruction::rdtscp: {
+      if (!cpl0 && (regs_.cr4() & kCr4Tsd) != 0) {
+        fault(devices::x86_vector::kGeneralProtection);
+        return;
+      }
+      const std::uint64_t tsc = read_tsc();
+      regs_.set(X86Reg::rax, tsc & 0xFFFF'FFFF);
+      regs_.set(X86Reg::rdx, tsc >> 32);
+      if (instruction == TrappedInstruction::rdtscp) {
+        uc_x86_msr aux{kTscAuxMsr, 0};
+        uc_reg_read(uc_.get(), UC_X86_REG_MSR, &aux);
+        regs_.set(X86Reg::rcx, aux.value & 0xFFFF'FFFF);
+      }
+      if (!patched) regs_.set_rip(next);
+      return;
+    }
+    case TrappedInstruction::hypercall:
+      // A hypercall from CPL > 0 is #UD (TLFS 3.2).
+      if (!cpl0) {
+        fault(kInvalidOpcodeVector);
+        return;
+      }
+      emulate_hypercall(next, !patched, patched ? length : 0);
+      return;
+    case TrappedInstruction::rdmsr:
+    case TrappedInstruction::wrmsr:
+    default:
+      break;
+  }
+  if (!cpl0) {
+    fault(devices::x86_vector::kGeneralProtection);
     return;
   }
-  const bool is_read = site.instruction == TrappedInstruction::rdmsr;
+  const bool is_read = instruction == TrappedInstruction::rdmsr;
   X86Hypervisor& hv = machine_.hypervisor();
   machine_.set_current_vp(vp_);
   auto msr = static_cast<std::uint32_t>(regs_.get(X86Reg::rcx));
@@ -573,11 +736,11 @@ void X86Engine::emulate_site(std::uint64_t address) {
   }
   switch (result) {
     case MsrResult::ok:
-      regs_.set_rip(address - cs_base_ + 2);
+      if (!patched) regs_.set_rip(next);
       break;
     case MsrResult::gp:
-      deliver({devices::x86_vector::kGeneralProtection, devices::X86EventKind::exception, 0});
-      break;
+      fault(devices::x86_vector::kGeneralProtection);
+      return;
     case MsrResult::not_mine:
     default:
       // The CPU model's own MSR, or Unicorn's default (reads 0, ignores
@@ -585,6 +748,18 @@ void X86Engine::emulate_site(std::uint64_t address) {
       if (!cpu_model_msr(msr))
         machine_.config().host->unhandled_access(
             vp_, {is_read ? UnhandledAccess::Kind::msr_read : UnhandledAccess::Kind::msr_write, msr});
+      // From a code hook, the instruction itself runs next; a patched site
+      // has no instruction left, so Unicorn's MSR access stands for it.
+      if (!patched) return;
+      if (is_read) {
+        uc_x86_msr native{msr, 0};
+        uc_reg_read(uc_.get(), UC_X86_REG_MSR, &native);
+        regs_.set(X86Reg::rax, native.value & 0xFFFF'FFFF);
+        regs_.set(X86Reg::rdx, native.value >> 32);
+      } else {
+        uc_x86_msr native{msr, (regs_.get(X86Reg::rdx) << 32) | (regs_.get(X86Reg::rax) & 0xFFFF'FFFF)};
+        uc_reg_write(uc_.get(), UC_X86_REG_MSR, &native);
+      }
       return;
   }
   // A write may have filled or moved the hypercall page: re-enter with the
@@ -592,11 +767,11 @@ void X86Engine::emulate_site(std::uint64_t address) {
   if (invalidations_.pending() ||
       machine_.hypervisor().hypercall_page_gpa(0) != hypercall_page_) {
     restart_ = true;
-    slice_.stop_at(uc_.get(), regs_.rip());
+    slice_.stop_at(uc_.get(), next);
   }
 }
 
-void X86Engine::emulate_hypercall(std::uint64_t next, bool move_rip) {
+void X86Engine::emulate_hypercall(std::uint64_t next, bool move_rip, std::uint64_t hook_advance) {
   machine_.set_current_vp(vp_);
   HypercallOutcome outcome;
   if (observer_) {
@@ -617,8 +792,8 @@ void X86Engine::emulate_hypercall(std::uint64_t next, bool move_rip) {
   }
   if (outcome.action == HypercallAction::completed) {
     if (move_rip) regs_.set_rip(next);
-  } else {
-    deliver({kInvalidOpcodeVector, devices::X86EventKind::exception, 0});
+  } else if (deliver({kInvalidOpcodeVector, devices::X86EventKind::exception, 0}) && hook_advance != 0) {
+    regs_.set_rip(regs_.rip() - hook_advance);
   }
 }
 
@@ -626,7 +801,11 @@ bool X86Engine::handle_invalid_opcode() {
   std::uint64_t rip = regs_.rip();
   std::uint8_t code[3];
   // A hypercall from CPL > 0 is #UD (TLFS 3.2), as any other invalid opcode.
-  if (read_code(cs_base_ + rip, code) && is_vmcall(code) && (regs_.cs() & 3) == 0) {
+  TrappedSite site{};
+  if (read_code(cs_base_ + rip, code) && decode_patchable_site(code, site) &&
+      site.instruction == TrappedInstruction::hypercall && (regs_.cs() & 3) == 0) {
+    // Unicorn decoded an instruction here: patched from the next run on.
+    patch_site(cs_base_ + rip, site);
     emulate_hypercall(rip + 3, true);
   } else {
     deliver({kInvalidOpcodeVector, devices::X86EventKind::exception, 0});
@@ -831,6 +1010,7 @@ SliceResult X86Engine::run_slice(std::uint64_t block_budget) {
 
   std::uint64_t pc = regs_.rip();
   for (;;) {
+    if (code_shadow_) apply_patches();
     restart_ = false;
     take_irq_now_ = false;
     resume_after_invalid_.reset();

@@ -150,10 +150,28 @@ class X86Engine final : public VpEngine, public unicorn::UnicornVpDebug {
   void forget_rewritten_site(std::uint64_t address);
   bool interrupt_window_at(std::uint64_t block);
   void emulate_site(std::uint64_t address);
+  // The instruction at `linear` (`length` bytes). patched: from the SYSCALL
+  // hook of a patched site (x86_code_shadow.h), after which Unicorn moves
+  // RIP past the site itself; else from the site's code hook, which moves
+  // RIP here (or lets a CPU model MSR's access run natively).
+  void emulate_trapped(TrappedInstruction instruction, std::uint64_t linear, std::size_t length, bool patched);
+  // From the SYSCALL hook: a patched site at RIP was emulated.
+  bool emulate_patched_site();
+  // `site` is known to start an instruction at `linear`: patch it in the
+  // execution view from the next run on (pending until then; applied once
+  // translations run from the patched view; refused when it cannot be).
+  enum class PatchState { applied, pending, refused };
+  PatchState patch_site(std::uint64_t linear, const TrappedSite& site);
+  void apply_patches();
+  // Whether the block about to run is 64-bit kernel code (what the decoder
+  // and the patches cover).
+  bool patchable_code() const { return code_shadow_ && long_mode_ && (regs_.cs() & 3) == 0; }
   std::uint64_t read_tsc();
   // next: the instruction after the call. move_rip: the #UD path (VMCALL)
   // moves RIP there; the hypercall page's OUT runs on to its `ret` by itself.
-  void emulate_hypercall(std::uint64_t next, bool move_rip);
+  // hook_advance: what Unicorn adds to RIP after the hook returns (a
+  // patched site's length), taken off a #UD delivery's RIP.
+  void emulate_hypercall(std::uint64_t next, bool move_rip, std::uint64_t hook_advance = 0);
   bool handle_invalid_opcode();
   void emulate_syscall();
   void refuse_user_mode(const std::string& what);
@@ -221,6 +239,9 @@ class X86Engine final : public VpEngine, public unicorn::UnicornVpDebug {
   void forget_scans_of(std::uint64_t frame);
   static constexpr std::size_t kRecentBlocks = 32768;
   std::array<std::uint64_t, kRecentBlocks> recent_blocks_ = make_recent_blocks();
+  std::uint64_t& recent_block(std::uint64_t address) {
+    return recent_blocks_[(address ^ (address >> 12)) % kRecentBlocks];
+  }
   static constexpr std::array<std::uint64_t, kRecentBlocks> make_recent_blocks() {
     std::array<std::uint64_t, kRecentBlocks> a{};
     a.fill(kNoBlock);
@@ -246,6 +267,12 @@ class X86Engine final : public VpEngine, public unicorn::UnicornVpDebug {
   // The guest's translation as Unicorn's TLB (x86_soft_tlb.h); null when
   // code writes are unchecked or its self-test failed.
   std::unique_ptr<PcFirmwareOverlay> walk_memory_;
+  // Patched trapped-instruction sites (x86_code_shadow.h); null without the
+  // engine's TLB or with SOFTSYNIC_X86_SITE_PATCHES=off. Frames given
+  // patches and site hooks they replace wait for the next run's start.
+  std::unique_ptr<X86CodeShadow> code_shadow_;
+  std::vector<std::uint64_t> patched_frames_;
+  std::vector<std::uint64_t> replaced_site_hooks_;
   std::unique_ptr<X86SoftTlb> soft_tlb_;
 };
 

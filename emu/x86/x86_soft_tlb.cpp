@@ -235,8 +235,21 @@ bool X86SoftTlb::fill(std::uint64_t page, uc_mem_type type, uc_tlb_entry& entry)
     refused_ = Refusal{X86TlbFault{w.general_protection, w.error_code, page}, page};
     return false;
   }
+  if (*w.gpa >= X86CodeShadow::kBase) {
+    // Above the CPU model's 40 physical address bits: reserved bits in the
+    // entry (and where the shadow pages live).
+    refused_ = Refusal{X86TlbFault{false,
+                                   pf_error::kPresent | pf_error::kReserved |
+                                       (access == X86Access::write ? pf_error::kWrite : 0u) |
+                                       (user ? pf_error::kUser : 0u) |
+                                       (access == X86Access::fetch ? pf_error::kFetch : 0u),
+                                   page},
+                       page};
+    return false;
+  }
   const std::uint64_t frame = *w.gpa & kPageMask;
   std::uint8_t* st = frame_state(frame);
+  const bool shadowed = shadow_ != nullptr && shadow_->active(frame);
   entry.paddr = frame;
   std::uint32_t perms = UC_PROT_READ;
   switch (access) {
@@ -257,10 +270,24 @@ bool X86SoftTlb::fill(std::uint64_t page, uc_mem_type type, uc_tlb_entry& entry)
       }
       grant(st, frame, kExecGranted);
       perms |= UC_PROT_EXEC;
+      if (auto [known, inserted] = exec_frames_.try_emplace(page, frame); !inserted && known->second != frame) {
+        // The page maps another frame now: what was learnt from its old
+        // code does not hold here.
+        if (on_drop_) on_drop_(known->second);
+        known->second = frame;
+      }
+      if (shadowed) {
+        if (auto shadow_page = shadow_->exec_page(frame)) {
+          // Execute only: loads of this page fill again and get the frame.
+          entry.paddr = *shadow_page;
+          perms = UC_PROT_EXEC;
+        }
+      }
+      exec_pages_[(page >> 12) % kExecEntries] = ExecEntry{page, entry.paddr};
       break;
     case X86Access::write:
       if (st != nullptr && (*st & kHoldsCode) != 0) {
-        drop_code(frame);
+        drop_code(frame, true);
         ++counters_.code_writes;
       }
       grant(st, frame, kWriteGranted);
@@ -269,7 +296,7 @@ bool X86SoftTlb::fill(std::uint64_t page, uc_mem_type type, uc_tlb_entry& entry)
     case X86Access::read:
     default:
       if (st != nullptr && (*st & kHoldsCode) != 0) {
-        if (w.executable) {
+        if (w.executable && !shadowed) {
           grant(st, frame, kExecGranted);
           perms |= UC_PROT_EXEC;
         }
@@ -289,13 +316,21 @@ bool X86SoftTlb::fill(std::uint64_t page, uc_mem_type type, uc_tlb_entry& entry)
 // with the frame (dropping_code_), and Unicorn drops every block there by
 // physical address. The TLB is dropped again after (that entry, and every
 // alias's execute rights).
-void X86SoftTlb::drop_code(std::uint64_t frame) {
+void X86SoftTlb::drop_code(std::uint64_t frame, bool changed) {
   flush();
   dropping_code_ = true;
   dropping_frame_ = frame;
   uc_ctl_remove_cache(uc_, 0, kPageSize);
+  if (auto shadow_page = shadow_ != nullptr ? shadow_->page_of(frame) : std::nullopt) {
+    // The code translated from the frame's execution view goes too.
+    flush();
+    dropping_frame_ = *shadow_page;
+    uc_ctl_remove_cache(uc_, 0, kPageSize);
+    shadow_->dropped(frame, changed);
+  }
   dropping_code_ = false;
   flush();
+  exec_pages_.assign(kExecEntries, ExecEntry{});
   if (std::uint8_t* st = frame_state(frame); st != nullptr && (*st & kHoldsCode) != 0) {
     *st &= static_cast<std::uint8_t>(~kHoldsCode);
     if (shared_ != nullptr) shared_->release(frame / kPageSize);
@@ -305,20 +340,20 @@ void X86SoftTlb::drop_code(std::uint64_t frame) {
 
 void X86SoftTlb::apply_remote_drops() {
   if (shared_ == nullptr) return;
-  auto drop = [&](std::uint64_t index) {
+  auto drop = [&](std::uint64_t index, bool changed) {
     const std::uint8_t* st = frame_state(index * kPageSize);
     if (st == nullptr || (*st & kHoldsCode) == 0) return;
-    drop_code(index * kPageSize);
+    drop_code(index * kPageSize, changed);
     ++counters_.remote_drops;
   };
   if (!watched_.empty()) {
     for (std::uint64_t index : std::exchange(watched_, {})) {
       frames_[static_cast<std::size_t>(index)] &= static_cast<std::uint8_t>(~kWatched);
-      drop(index);
+      drop(index, false);
     }
   }
   if (shared_->pending(vp_)) {
-    for (std::uint64_t index : shared_->take(vp_)) drop(index);
+    for (std::uint64_t index : shared_->take(vp_)) drop(index, true);
   }
 }
 

@@ -61,9 +61,11 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "emu/x86/x86_code_frames.h"
+#include "emu/x86/x86_code_shadow.h"
 #include "emu/x86/x86_paging.h"
 
 namespace softsynic {
@@ -121,6 +123,21 @@ class X86SoftTlb {
   // fill, or in apply_remote_drops()), so that what the engine learnt from
   // that code (the trapped-instruction scan) is learnt again.
   void set_drop_listener(std::function<void(std::uint64_t frame)> listener) { on_drop_ = std::move(listener); }
+  // Fetches run from `shadow`'s pages for frames with patches
+  // (x86_code_shadow.h); outlives this TLB.
+  void set_code_shadow(X86CodeShadow* shadow) { shadow_ = shadow; }
+  // Outside a run: `frame` got new patches; its code goes, and is
+  // translated again from its shadow page.
+  void drop_patched(std::uint64_t frame) { drop_code(frame, false); }
+  // The guest-physical page the last fetch fill of `linear_page` answered
+  // (a shadow page for a patched frame); nullopt when not remembered. Every
+  // run of code from the page since went through that fill: Unicorn looks
+  // a block up through the TLB after each flush.
+  std::optional<std::uint64_t> exec_page_of(std::uint64_t linear_page) const {
+    const ExecEntry& e = exec_pages_[(linear_page >> 12) % kExecEntries];
+    if (e.linear != linear_page) return std::nullopt;
+    return e.paddr;
+  }
   // After uc_emu_start returned `err`: the fault to deliver, if a refused
   // fill ended the run.
   std::optional<X86TlbFault> take_fault(uc_err err);
@@ -140,7 +157,8 @@ class X86SoftTlb {
   void flush();
   std::uint8_t* frame_state(std::uint64_t gpa);
   void grant(std::uint8_t* state, std::uint64_t gpa, std::uint8_t bit);
-  void drop_code(std::uint64_t frame);
+  // changed: a store (maybe another VP's) may have changed the bytes.
+  void drop_code(std::uint64_t frame, bool changed);
 
   uc_engine* uc_;
   RamGuestMemory& ram_;
@@ -170,6 +188,16 @@ class X86SoftTlb {
   std::optional<Refusal> refused_;
   Counters counters_;
   std::function<void(std::uint64_t frame)> on_drop_;
+  X86CodeShadow* shadow_ = nullptr;
+  struct ExecEntry {
+    std::uint64_t linear = ~std::uint64_t{0};
+    std::uint64_t paddr = 0;
+  };
+  static constexpr std::size_t kExecEntries = 1024;
+  std::vector<ExecEntry> exec_pages_ = std::vector<ExecEntry>(kExecEntries);
+  // The frame each linear code page was last fetched from: a page mapped to
+  // a new frame has its blocks scanned again (on_drop_ for the old frame).
+  std::unordered_map<std::uint64_t, std::uint64_t> exec_frames_;
 };
 
 }  // namespace softsynic::emu::x86
