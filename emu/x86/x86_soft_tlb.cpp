@@ -232,19 +232,17 @@ bool X86SoftTlb::fill(std::uint64_t page, uc_mem_type type, uc_tlb_entry& entry)
     return true;
   }
   if (!w.gpa) {
-    refused_ = Refusal{X86TlbFault{w.general_protection, w.error_code, page}, page};
+    refused_ = X86TlbFault{w.general_protection, w.error_code, page};
     return false;
   }
   if (*w.gpa >= X86CodeShadow::kBase) {
     // Above the CPU model's 40 physical address bits: reserved bits in the
     // entry (and where the shadow pages live).
-    refused_ = Refusal{X86TlbFault{false,
-                                   pf_error::kPresent | pf_error::kReserved |
-                                       (access == X86Access::write ? pf_error::kWrite : 0u) |
-                                       (user ? pf_error::kUser : 0u) |
-                                       (access == X86Access::fetch ? pf_error::kFetch : 0u),
-                                   page},
-                       page};
+    refused_ = X86TlbFault{false,
+                           pf_error::kPresent | pf_error::kReserved |
+                               (access == X86Access::write ? pf_error::kWrite : 0u) | (user ? pf_error::kUser : 0u) |
+                               (access == X86Access::fetch ? pf_error::kFetch : 0u),
+                           page};
     return false;
   }
   const std::uint64_t frame = *w.gpa & kPageMask;
@@ -363,13 +361,13 @@ void X86SoftTlb::end_run() {
 
 std::optional<X86TlbFault> X86SoftTlb::take_fault(uc_err err) {
   if (err != UC_ERR_EXCEPTION || !refused_) return std::nullopt;
-  X86TlbFault fault = refused_->fault;
+  X86TlbFault fault = *refused_;
   if (!fault.general_protection) {
     // The exact address Unicorn stopped for; the refused page when the two
     // disagree (they cannot, unless the library changed under the test).
     std::uint64_t exact = 0;
     std::memcpy(&exact, reinterpret_cast<const std::byte*>(uc_) + x86_soft_tlb_support().fault_address_offset, 8);
-    if ((exact & kPageMask) == refused_->page) fault.address = exact;
+    if ((exact & kPageMask) == refused_->address) fault.address = exact;
   }
   refused_.reset();
   return fault;

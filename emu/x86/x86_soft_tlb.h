@@ -181,11 +181,9 @@ class X86SoftTlb {
   std::uint64_t until_ = 0;
   bool until_granted_ = false;
   std::uint64_t dropping_frame_ = 0;
-  struct Refusal {
-    X86TlbFault fault;
-    std::uint64_t page = 0;
-  };
-  std::optional<Refusal> refused_;
+  // The fault a refused fill stands for; its address is the refused page
+  // until take_fault() finds the exact one.
+  std::optional<X86TlbFault> refused_;
   Counters counters_;
   std::function<void(std::uint64_t frame)> on_drop_;
   X86CodeShadow* shadow_ = nullptr;
