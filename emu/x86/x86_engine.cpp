@@ -458,9 +458,7 @@ void X86Engine::apply_invalidations() {
   // every block is scanned again when it next runs.
   if (invalidations_.apply(uc_.get())) {
     if (code_shadow_) code_shadow_->forget_all();
-    scanned_blocks_.clear();
-    scanned_by_frame_.clear();
-    recent_blocks_.fill(kNoBlock);
+    forget_all_scans();
   }
 }
 
@@ -576,14 +574,18 @@ void X86Engine::forget_scans_of(std::uint64_t frame) {
   scanned_by_frame_.erase(it);
 }
 
+void X86Engine::forget_all_scans() {
+  scanned_blocks_.clear();
+  scanned_by_frame_.clear();
+  recent_blocks_.fill(kNoBlock);
+}
+
 void X86Engine::forget_rewritten_site(std::uint64_t address) {
   if (auto it = site_hooks_.find(address); it != site_hooks_.end()) {
     uc_hook_del(uc_.get(), it->second);
     site_hooks_.erase(it);
   }
-  scanned_blocks_.clear();
-  scanned_by_frame_.clear();
-  recent_blocks_.fill(kNoBlock);
+  forget_all_scans();
   restart_ = true;
   slice_.stop_at(uc_.get(), address - cs_base_);
 }
@@ -1001,7 +1003,15 @@ SliceResult X86Engine::run_slice(std::uint64_t block_budget) {
     if (waiting_for_sipi_) return finish(StopReason::halted);
   }
   apply_invalidations();
-  if (soft_tlb_) soft_tlb_->apply_remote_drops();
+  if (soft_tlb_) {
+    soft_tlb_->apply_remote_drops();
+    // A guest that keeps starting processes maps code at ever new linear
+    // pages: bound what the remap check remembers, scanning again after.
+    if (soft_tlb_->exec_frames_remembered() > kExecFramesRemembered) {
+      soft_tlb_->forget_exec_frames();
+      forget_all_scans();
+    }
+  }
   sync_hypercall_page();
   monitor_watch_.slice_start();
   take_interrupt();

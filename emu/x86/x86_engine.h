@@ -237,6 +237,8 @@ class X86Engine final : public VpEngine, public unicorn::UnicornVpDebug {
   // they were read from, forgotten when the TLB drops a frame's code.
   std::unordered_map<std::uint64_t, std::vector<std::uint64_t>> scanned_by_frame_;
   void forget_scans_of(std::uint64_t frame);
+  void forget_all_scans();
+  static constexpr std::size_t kExecFramesRemembered = 1 << 16;
   static constexpr std::size_t kRecentBlocks = 32768;
   std::array<std::uint64_t, kRecentBlocks> recent_blocks_ = make_recent_blocks();
   std::uint64_t& recent_block(std::uint64_t address) {

@@ -133,6 +133,10 @@ class X86SoftTlb {
   // (a shadow page for a patched frame); nullopt when not remembered. Every
   // run of code from the page since went through that fill: Unicorn looks
   // a block up through the TLB after each flush.
+  // How many linear code pages the remap check remembers, and forgetting
+  // them (then every block must be scanned again: a remap is not seen).
+  std::size_t exec_frames_remembered() const { return exec_frames_.size(); }
+  void forget_exec_frames() { exec_frames_.clear(); }
   std::optional<std::uint64_t> exec_page_of(std::uint64_t linear_page) const {
     const ExecEntry& e = exec_pages_[(linear_page >> 12) % kExecEntries];
     if (e.linear != linear_page) return std::nullopt;
