@@ -20,17 +20,25 @@ constexpr std::uint8_t kCsPrefix = 0x2E;  // ignored by SYSCALL: pads it to 3 by
 
 X86CodeShadow::X86CodeShadow(uc_engine* uc, RamGuestMemory& ram) : uc_(uc), ram_(ram) {
   // Anonymous memory: a page costs nothing until a shadow is built in it.
-  void* p = mmap(nullptr, kSlots * kPageSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                 -1, 0);
+  void* p = mmap(nullptr, 2 * kSlots * kPageSize, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
   pages_ = static_cast<std::uint8_t*>(p);
+  basis_ = pages_ + kSlots * kPageSize;
   unicorn::check(uc_mem_map_ptr(uc_, kBase, kSlots * kPageSize, UC_PROT_ALL, pages_), "code shadow pages");
 }
 
-X86CodeShadow::~X86CodeShadow() { munmap(pages_, kSlots * kPageSize); }
+X86CodeShadow::~X86CodeShadow() { munmap(pages_, 2 * kSlots * kPageSize); }
+
 
 bool X86CodeShadow::add(std::uint64_t frame, const Patch& patch) {
   if (patch.offset + patch.length > kPageSize || (patch.length != 2 && patch.length != 3)) return false;
+  std::uint8_t now[kPageSize];
+  if (!ram_.read(frame, std::as_writable_bytes(std::span{now}))) return false;
+  TrappedSite site{};
+  if (!decode_patchable_site({now + patch.offset, patch.length}, site) || site.instruction != patch.instruction ||
+      site.length != patch.length)
+    return false;  // not what the frame holds
   auto it = by_frame_.find(frame);
   if (it == by_frame_.end()) {
     if (slots_.size() >= kSlots) return false;
@@ -38,6 +46,10 @@ bool X86CodeShadow::add(std::uint64_t frame, const Patch& patch) {
     slots_.push_back(Slot{frame, false, {}});
   }
   Slot& slot = slots_[it->second];
+  std::uint8_t* basis = basis_ + it->second * kPageSize;
+  // Found in other bytes than the earlier patches: those go.
+  if (!slot.patches.empty() && std::memcmp(now, basis, kPageSize) != 0) slot.patches.clear();
+  if (slot.patches.empty()) std::memcpy(basis, now, kPageSize);
   for (const Patch& p : slot.patches) {
     // Overlapping patches cannot both start instructions.
     if (p.offset < patch.offset + patch.length && patch.offset < p.offset + p.length) return p.offset == patch.offset;
@@ -85,21 +97,17 @@ const X86CodeShadow::Patch* X86CodeShadow::patch_at(std::uint64_t page, std::uin
   return nullptr;
 }
 
-// The frame's bytes with each patch whose instruction is still there (a
-// patch whose bytes changed since is dropped: a store forgets the patches
-// anyway, so this only guards against a change no fill saw).
+// The frame's bytes with the patches, when the bytes are still those the
+// patches were found in; else the patches go.
 void X86CodeShadow::rebuild(std::size_t index) {
   Slot& slot = slots_[index];
   std::uint8_t* page = pages_ + index * kPageSize;
-  if (!ram_.read(slot.frame, std::as_writable_bytes(std::span{page, kPageSize}))) {
+  if (!ram_.read(slot.frame, std::as_writable_bytes(std::span{page, kPageSize})) ||
+      std::memcmp(page, basis_ + index * kPageSize, kPageSize) != 0) {
     slot.patches.clear();
+    slot.current = true;
     return;
   }
-  std::erase_if(slot.patches, [&](const Patch& p) {
-    TrappedSite site{};
-    return !decode_patchable_site({page + p.offset, p.length}, site) || site.instruction != p.instruction ||
-           site.length != p.length;
-  });
   for (const Patch& p : slot.patches) {
     std::uint8_t* at = page + p.offset;
     if (p.length == 3) *at++ = kCsPrefix;

@@ -19,7 +19,12 @@
 // model reports). Loads and stores still reach the frame itself: the
 // guest, the debugger and the engine's own scans see the guest's bytes.
 // The copy is made again at the next fetch fill after the frame's code was
-// dropped, and a store to the frame forgets its patches.
+// dropped, and a store to the frame forgets its patches. The copy is made
+// only from the very bytes the patches were found in: the frame's bytes
+// are kept when its first patch is added, and a frame that differs from
+// them in any byte when the copy is made loses its patches (so a change
+// that no fill saw, another VP's store or a host write, cannot leave a
+// patch in code it no longer fits).
 //
 // Patches: the engine adds one only where the instruction is known to
 // start (a decode of the translated block from its first instruction,
@@ -117,7 +122,8 @@ class X86CodeShadow {
 
   uc_engine* uc_;
   RamGuestMemory& ram_;
-  std::uint8_t* pages_ = nullptr;
+  std::uint8_t* pages_ = nullptr;   // kSlots execution pages, mapped into Unicorn
+  std::uint8_t* basis_ = nullptr;   // kSlots pages: the bytes the patches were found in
   std::vector<Slot> slots_;
   std::unordered_map<std::uint64_t, std::size_t> by_frame_;
 };

@@ -88,21 +88,44 @@ TEST_CASE("code shadow: a store to the frame forgets its patches; a drop without
   CHECK_FALSE(rig.shadow.exec_page(kFrame));
 }
 
-TEST_CASE("code shadow: a patch whose instruction is gone from the frame is dropped when the view is rebuilt") {
+TEST_CASE("code shadow: a frame changed in any byte since its patches were found loses them all") {
   Rig rig;
   rig.put(kFrame, {0x0F, 0x31, 0x90, 0x0F, 0x32});  // rdtsc; nop; rdmsr
   REQUIRE(rig.shadow.add(kFrame, patch(0, TrappedInstruction::rdtsc, 2)));
   REQUIRE(rig.shadow.add(kFrame, patch(3, TrappedInstruction::rdmsr, 2)));
-  rig.put(kFrame, {0x90, 0x90});  // behind the shadow's back
+  rig.put(kFrame + 0x800, {0x42});  // far from both, behind the shadow's back (another VP, a host write)
+  CHECK_FALSE(rig.shadow.exec_page(kFrame));
+  CHECK_FALSE(rig.shadow.active(kFrame));
+  const auto page = rig.shadow.page_of(kFrame);
+  REQUIRE(page);
+  CHECK(rig.shadow.patch_at(*page, 3) == nullptr);
+}
+
+TEST_CASE("code shadow: a patch found in changed bytes replaces the patches found before the change") {
+  Rig rig;
+  rig.put(kFrame, {0x0F, 0x31, 0x90, 0x0F, 0x32});
+  REQUIRE(rig.shadow.add(kFrame, patch(0, TrappedInstruction::rdtsc, 2)));
+  rig.put(kFrame, {0x0F, 0xAE, 0xE8, 0x0F, 0x31});  // lfence; rdtsc: the RDTSC moved on
+  REQUIRE(rig.shadow.add(kFrame, patch(3, TrappedInstruction::rdtsc, 2)));
   const auto page = rig.shadow.exec_page(kFrame);
   REQUIRE(page);
   CHECK(rig.shadow.patch_at(*page, 0) == nullptr);
   CHECK(rig.shadow.patch_at(*page, 3) != nullptr);
-  CHECK(rig.shadow_bytes(*page, 0, 5) == std::vector<std::uint8_t>{0x90, 0x90, 0x90, 0x0F, 0x05});
+  CHECK(rig.shadow_bytes(*page, 0, 5) == std::vector<std::uint8_t>{0x0F, 0xAE, 0xE8, 0x0F, 0x05});
+}
+
+TEST_CASE("code shadow: a patch the frame's bytes do not hold is refused") {
+  Rig rig;
+  rig.put(kFrame, {0x0F, 0x30, 0x90, 0x90});
+  CHECK_FALSE(rig.shadow.add(kFrame, patch(0, TrappedInstruction::rdmsr, 2)));  // a WRMSR is there
+  CHECK_FALSE(rig.shadow.add(kFrame, patch(2, TrappedInstruction::rdtsc, 2)));
+  CHECK(rig.shadow.add(kFrame, patch(0, TrappedInstruction::wrmsr, 2)));
 }
 
 TEST_CASE("code shadow: patches across the page end, of a wrong length or overlapping another are refused") {
   Rig rig;
+  rig.put(kFrame + 0xFFE, {0x0F, 0x01});
+  rig.put(kFrame + 0x10, {0x0F, 0x01, 0xC1, 0x0F, 0x32});
   CHECK_FALSE(rig.shadow.add(kFrame, patch(0xFFF, TrappedInstruction::rdmsr, 2)));
   CHECK_FALSE(rig.shadow.add(kFrame, patch(0xFFE, TrappedInstruction::rdtscp, 3)));
   CHECK_FALSE(rig.shadow.add(kFrame, patch(0x10, TrappedInstruction::rdmsr, 4)));
@@ -116,6 +139,9 @@ TEST_CASE("code shadow: once every slot holds a frame, another frame is refused"
   RamGuestMemory ram((X86CodeShadow::kSlots + 1) * X86CodeShadow::kPageSize);
   auto uc = softsynic::emu::unicorn::open_engine(UC_ARCH_X86, UC_MODE_64);
   X86CodeShadow shadow(uc.get(), ram);
+  const std::array<std::uint8_t, 10> code = {0x0F, 0x32, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x0F, 0x30};
+  for (std::uint64_t i = 0; i <= X86CodeShadow::kSlots; ++i)
+    REQUIRE(ram.write(i * X86CodeShadow::kPageSize, std::as_bytes(std::span{code})));
   for (std::uint64_t i = 0; i < X86CodeShadow::kSlots; ++i)
     REQUIRE(shadow.add(i * X86CodeShadow::kPageSize, patch(0, TrappedInstruction::rdmsr, 2)));
   CHECK(shadow.frames() == X86CodeShadow::kSlots);
