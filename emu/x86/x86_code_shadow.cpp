@@ -46,9 +46,13 @@ bool X86CodeShadow::add(std::uint64_t frame, const Patch& patch) {
     slots_.push_back(Slot{frame, false, {}});
   }
   Slot& slot = slots_[it->second];
+  if (slot.unseen_changes >= kMaxUnseenChanges) return false;
   std::uint8_t* basis = basis_ + it->second * kPageSize;
   // Found in other bytes than the earlier patches: those go.
-  if (!slot.patches.empty() && std::memcmp(now, basis, kPageSize) != 0) slot.patches.clear();
+  if (!slot.patches.empty() && std::memcmp(now, basis, kPageSize) != 0) {
+    slot.patches.clear();
+    ++slot.unseen_changes;
+  }
   if (slot.patches.empty()) std::memcpy(basis, now, kPageSize);
   for (const Patch& p : slot.patches) {
     // Overlapping patches cannot both start instructions.
@@ -105,6 +109,7 @@ void X86CodeShadow::rebuild(std::size_t index) {
   if (!ram_.read(slot.frame, std::as_writable_bytes(std::span{page, kPageSize})) ||
       std::memcmp(page, basis_ + index * kPageSize, kPageSize) != 0) {
     slot.patches.clear();
+    ++slot.unseen_changes;
     slot.current = true;
     return;
   }

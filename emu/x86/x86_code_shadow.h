@@ -35,8 +35,10 @@
 // the site's. An instruction with prefixes of its own, or one that
 // crosses a page, is not patched (the engine's code hook handles it).
 //
-// Not supported: more than kSlots shadowed frames per VP (the rest keep the
-// code-hook path).
+// Not supported: more than kSlots shadowed frames per VP, or a frame whose
+// bytes changed unseen kMaxUnseenChanges times (another VP writing data
+// next to the code): those keep the code-hook path, so that patching
+// cannot go on failing for ever.
 //
 // Threading: engine-affine (one per VP engine; used inside Unicorn's
 // callbacks on the VP's thread).
@@ -63,6 +65,7 @@ class X86CodeShadow {
   static constexpr std::uint64_t kBase = std::uint64_t{1} << 40;
   static constexpr std::size_t kSlots = 4096;  // 16 MiB of address space, touched as used
   static constexpr std::uint64_t kPageSize = 0x1000;
+  static constexpr std::uint32_t kMaxUnseenChanges = 8;
 
   struct Patch {
     std::uint16_t offset = 0;
@@ -117,6 +120,7 @@ class X86CodeShadow {
     std::uint64_t frame = 0;
     bool current = false;  // the page holds the frame's bytes plus patches
     std::vector<Patch> patches;
+    std::uint32_t unseen_changes = 0;  // copies refused for changed bytes
   };
   void rebuild(std::size_t index);
 

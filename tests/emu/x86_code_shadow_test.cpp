@@ -114,6 +114,17 @@ TEST_CASE("code shadow: a patch found in changed bytes replaces the patches foun
   CHECK(rig.shadow_bytes(*page, 0, 5) == std::vector<std::uint8_t>{0x0F, 0xAE, 0xE8, 0x0F, 0x05});
 }
 
+TEST_CASE("code shadow: a frame that keeps changing unseen is left to the code hooks") {
+  Rig rig;
+  rig.put(kFrame, {0x0F, 0x32});
+  for (std::uint32_t round = 0; round < X86CodeShadow::kMaxUnseenChanges; ++round) {
+    REQUIRE(rig.shadow.add(kFrame, patch(0, TrappedInstruction::rdmsr, 2)));
+    rig.put(kFrame + 0x900, {static_cast<std::uint8_t>(round + 1)});  // data next to the code, written unseen
+    CHECK_FALSE(rig.shadow.exec_page(kFrame));
+  }
+  CHECK_FALSE(rig.shadow.add(kFrame, patch(0, TrappedInstruction::rdmsr, 2)));
+}
+
 TEST_CASE("code shadow: a patch the frame's bytes do not hold is refused") {
   Rig rig;
   rig.put(kFrame, {0x0F, 0x30, 0x90, 0x90});
