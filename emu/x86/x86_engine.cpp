@@ -30,7 +30,7 @@ constexpr std::uint8_t kHltOpcode = 0xF4;
 constexpr std::uint8_t kIntOpcode = 0xCD;
 constexpr std::uint8_t kStiOpcode = 0xFB;
 constexpr std::uint8_t kInvalidOpcodeVector = 6;
-constexpr std::uint64_t kHypercallOutLength = 2;  // `out imm8, eax`
+constexpr std::uint64_t kHypercallSyscallLength = 2;  // the page's `syscall`
 constexpr std::uint32_t kTscAuxMsr = 0xC000'0103;
 constexpr std::uint64_t kXapicSize = 0x1000;
 constexpr std::uint32_t kThermalPowerLeaf = 6;
@@ -136,11 +136,6 @@ struct X86Engine::Hooks {
   }
   static void out(uc_engine* uc, std::uint32_t port, int size, std::uint32_t value, void* user) {
     X86Engine& e = self(user);
-    if (port == kHypercallPort && e.at_hypercall_page()) {
-      // RIP is still the OUT's own address here.
-      e.emulate_hypercall(e.regs_.rip() + kHypercallOutLength, false);
-      return;
-    }
     if (devices::IoPortDevice* d = e.machine_.io().find(static_cast<std::uint16_t>(port)))
       d->io_write(e.vp_, static_cast<std::uint16_t>(port), static_cast<unsigned>(size), value);
     else
@@ -161,6 +156,11 @@ struct X86Engine::Hooks {
   static bool invalid(uc_engine*, void* user) { return self(user).handle_invalid_opcode(); }
   static void syscall(uc_engine*, void* user) {
     X86Engine& e = self(user);
+    if (e.at_hypercall_page()) {
+      // After the hook Unicorn moves RIP past the SYSCALL, to the `ret`.
+      e.emulate_trapped(TrappedInstruction::hypercall, e.cs_base_ + e.regs_.rip(), kHypercallSyscallLength, true);
+      return;
+    }
     if (e.code_shadow_ && e.emulate_patched_site()) return;
     e.emulate_syscall();
   }
@@ -383,7 +383,7 @@ std::optional<std::uint8_t> X86Engine::code_byte(std::uint64_t linear) const {
 bool X86Engine::at_hypercall_page() const {
   if (!hypercall_page_) return false;
   const std::uint64_t linear = cs_base_ + regs_.rip();
-  if ((linear & (kHvPageSize - 1)) != 0) return false;  // the page's OUT is its first instruction
+  if ((linear & (kHvPageSize - 1)) != 0) return false;  // the page's SYSCALL is its first instruction
   return code_page(linear) == hypercall_page_;
 }
 
@@ -462,9 +462,8 @@ void X86Engine::apply_invalidations() {
   }
 }
 
-// The page holds `out kHypercallPort, eax; ret` (X86Machine): the OUT hook
-// runs inside the translated block, with no exit, and checks that the
-// instruction is the page's first.
+// The page holds `syscall; ret` (X86Machine): the SYSCALL hook checks that
+// the instruction is the page's first.
 void X86Engine::sync_hypercall_page() { hypercall_page_ = machine_.hypervisor().hypercall_page_gpa(0); }
 
 // From the block hook while irq_check_: may a pending vector be taken

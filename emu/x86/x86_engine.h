@@ -10,18 +10,22 @@
 //    translated code are never writable, on any VP (x86_code_frames.h).
 //    Without it (self-test failed, or --unchecked-code-writes) Unicorn walks
 //    the tables itself and reports faults through UC_HOOK_INTR.
-//  - Hypercall page: a code hook bounded to the page's first byte calls
-//    X86Hypervisor::hypercall and continues at the page's `ret` (page + 3).
+//  - Hypercall page: it holds `syscall; ret`; the SYSCALL hook, at the
+//    page's first byte, calls X86Hypervisor::hypercall (#UD from CPL > 0)
+//    and Unicorn continues at the page's `ret`.
 //  - VMCALL/VMMCALL elsewhere raise #UD, which reaches UC_HOOK_INSN_INVALID:
 //    both vendors' instructions are treated as hypercalls (as a hypervisor
 //    that traps them would); any other invalid opcode becomes #UD through
-//    the guest's IDT.
-//  - RDMSR/WRMSR: each newly executed block is scanned for 0F 32 / 0F 30;
-//    candidates get a code hook bounded to their address and the block is
-//    retranslated. The hook runs the hypervisor's MSR chain (SynIC and
-//    hypervisor MSRs, then the local APIC): ok -> RIP += 2; gp -> #GP(0)
-//    through the IDT; not_mine -> the instruction runs natively (Unicorn
-//    knows EFER and friends; unknown MSRs read 0 and writes vanish).
+//    the guest's IDT. The site is then patched (below).
+//  - RDMSR/WRMSR/RDTSC/RDTSCP/VMCALL: each new block of 64-bit kernel code
+//    is decoded (x86_insn_length.h) and each such instruction patched to
+//    SYSCALL in the execution view of its page (x86_code_shadow.h), whose
+//    hook emulates it. Elsewhere, candidates get a code hook bounded to
+//    their address and the block is retranslated; a hook that fires gets
+//    its site patched. The MSR chain (SynIC and hypervisor MSRs, then the
+//    local APIC): ok -> done; gp -> #GP(0) through the IDT; not_mine -> the
+//    CPU model's own access (Unicorn knows EFER and friends; unknown MSRs
+//    read 0 and writes vanish). CPL > 0: #GP (RDTSC: with CR4.TSD).
 //  - CPUID: UC_HOOK_INSN answers 0x40000000-0x40000006; other leaves are
 //    Unicorn's.
 //  - Interrupts: at slice start and after HLT the APIC's vector is taken if
@@ -58,9 +62,7 @@
 //    the child-to-parent page are looked at each block boundary and newly
 //    set pending bits reported (emu/unicorn/monitor_trigger_watch.h).
 // Not supported: SYSCALL from compatibility mode (CSTAR), SYSENTER (not
-// advertised), a ring-3 OUT through the hypercall page when the guest's
-// kernel grants port 0xE6 (IOPL 3 or the TSS bitmap: it is then a
-// hypercall; without the grant it is the CPU's #GP), SMEP/SMAP (not
+// advertised), SMEP/SMAP (not
 // advertised), interrupts and exceptions in 32-bit or real mode (guests
 // that stay there run, but get none), the interrupt shadow after MOV SS
 // (interrupts are only taken at block boundaries and HLT anyway), APIC
@@ -168,7 +170,8 @@ class X86Engine final : public VpEngine, public unicorn::UnicornVpDebug {
   bool patchable_code() const { return code_shadow_ && long_mode_ && (regs_.cs() & 3) == 0; }
   std::uint64_t read_tsc();
   // next: the instruction after the call. move_rip: the #UD path (VMCALL)
-  // moves RIP there; the hypercall page's OUT runs on to its `ret` by itself.
+  // moves RIP there; after a SYSCALL hook (the hypercall page, a patched
+  // site) Unicorn does.
   // hook_advance: what Unicorn adds to RIP after the hook returns (a
   // patched site's length), taken off a #UD delivery's RIP.
   void emulate_hypercall(std::uint64_t next, bool move_rip, std::uint64_t hook_advance = 0);

@@ -29,8 +29,9 @@ HvConfig X86Machine::make_hv_config(const MachineConfig& config) {
   if (config.platform == Platform::virt) throw std::invalid_argument("x86-64 machine: the virt platform is ARM64's");
   HvConfig hv;
   hv.arch = HvArch::x86_64;
-  // The engine hooks OUT inside translated code; VMCALL costs an exit.
-  hv.hypercall_code = std::array<std::uint8_t, 4>{kOutImm8Eax, kHypercallPort, kRetOpcode, kInt3Opcode};
+  // The engine hooks SYSCALL; VMCALL costs an exit (until its site is
+  // patched to SYSCALL too).
+  hv.hypercall_code = std::array<std::uint8_t, 4>{kTwoByteOpcode, kSyscallOpcode, kRetOpcode, kInt3Opcode};
   if (config.timers != nullptr) {
     hv.features.stimers = true;
     hv.features.direct_timers = config.timers->config().direct_mode;

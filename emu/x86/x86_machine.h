@@ -33,11 +33,12 @@
 namespace softsynic::emu::x86 {
 
 inline constexpr std::uint64_t kXapicBase = 0xFEE0'0000;
-// The hypercall page holds `out kHypercallPort, eax; ret`: an OUT to this
-// port from the page's first byte is a hypercall (from anywhere else it is
-// an ordinary port write). No PC device sits at it.
-inline constexpr std::uint8_t kHypercallPort = 0xE6;
-inline constexpr std::uint8_t kOutImm8Eax = 0xE7;
+// The hypercall page holds `syscall; ret`: a SYSCALL at the page's first
+// byte is a hypercall (the engine hooks SYSCALL; elsewhere it is the
+// guest's own). Unicorn ends the block after it and honours the RIP a #UD
+// sets (from CPL > 0), which it does not after an OUT or CPUID hook.
+inline constexpr std::uint8_t kTwoByteOpcode = 0x0F;
+inline constexpr std::uint8_t kSyscallOpcode = 0x05;
 inline constexpr std::uint8_t kRetOpcode = 0xC3;
 inline constexpr std::uint8_t kInt3Opcode = 0xCC;
 
