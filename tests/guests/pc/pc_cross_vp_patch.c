@@ -24,7 +24,34 @@
 #define SPIN_LIMIT 200000000ul
 #define ALIAS_VA 0xFFFFFFFF80000000ul /* pml4[511] -> pdpt[510] -> pd[0] -> pt[0] */
 
-/* The patched function alone in its page: VP 0 never holds code from it. */
+/* The patched function alone in its page: VP 0 never holds code from it.
+   WITH_SITE (kernel pc_cross_vp_patch_site): an RDMSR of TSC_FREQUENCY
+   first, which the engine patches in VP 1's execution view of the page
+   (emu/x86/x86_code_shadow.h); the function returns 0xBAD when the RDMSR
+   did not read 10^9, so the rewritten page must run both trapped and new. */
+#ifdef WITH_SITE
+__asm__(".pushsection .text.cross_vp_patch, \"ax\"\n"
+        ".p2align 12\n"
+        ".globl patched_fn\n"
+        "patched_fn:\n"
+        "push %rcx\n"
+        "push %rdx\n"
+        "movl $0x40000022, %ecx\n"
+        "rdmsr\n"
+        "cmpl $1000000000, %eax\n"
+        "jne 1f\n"
+        "movl $0, %eax\n"
+        "pop %rdx\n"
+        "pop %rcx\n"
+        "ret\n"
+        "1: movl $0xBAD, %eax\n"
+        "pop %rdx\n"
+        "pop %rcx\n"
+        "ret\n"
+        ".p2align 12\n"
+        ".popsection\n");
+#define IMM_OFFSET 17 /* push, push, mov ecx (5), rdmsr (2), cmp eax (5), jne (2), then B8 imm32 */
+#else
 __asm__(".pushsection .text.cross_vp_patch, \"ax\"\n"
         ".p2align 12\n"
         ".globl patched_fn\n"
@@ -33,8 +60,9 @@ __asm__(".pushsection .text.cross_vp_patch, \"ax\"\n"
         "ret\n"
         ".p2align 12\n"
         ".popsection\n");
-u32 patched_fn(void);
 #define IMM_OFFSET 1 /* B8 imm32 */
+#endif
+u32 patched_fn(void);
 
 extern u64 pml4[512], high_pdpt[512], high_pd[512], high_pt[512];
 
