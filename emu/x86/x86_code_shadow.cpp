@@ -18,14 +18,14 @@ constexpr std::uint8_t kCsPrefix = 0x2E;  // ignored by SYSCALL: pads it to 3 by
 
 }  // namespace
 
-X86CodeShadow::X86CodeShadow(uc_engine* uc, RamGuestMemory& ram) : uc_(uc), ram_(ram) {
+X86CodeShadow::X86CodeShadow(uc_engine* uc, RamGuestMemory& ram) : ram_(ram) {
   // Anonymous memory: a page costs nothing until a shadow is built in it.
   void* p = mmap(nullptr, 2 * kSlots * kPageSize, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
   pages_ = static_cast<std::uint8_t*>(p);
   basis_ = pages_ + kSlots * kPageSize;
-  unicorn::check(uc_mem_map_ptr(uc_, kBase, kSlots * kPageSize, UC_PROT_ALL, pages_), "code shadow pages");
+  unicorn::check(uc_mem_map_ptr(uc, kBase, kSlots * kPageSize, UC_PROT_ALL, pages_), "code shadow pages");
 }
 
 X86CodeShadow::~X86CodeShadow() { munmap(pages_, 2 * kSlots * kPageSize); }

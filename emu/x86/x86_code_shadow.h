@@ -124,7 +124,6 @@ class X86CodeShadow {
   };
   void rebuild(std::size_t index);
 
-  uc_engine* uc_;
   RamGuestMemory& ram_;
   std::uint8_t* pages_ = nullptr;   // kSlots execution pages, mapped into Unicorn
   std::uint8_t* basis_ = nullptr;   // kSlots pages: the bytes the patches were found in
